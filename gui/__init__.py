@@ -1,0 +1,1 @@
+"""pyqtgraph/Qt apps: the live sensor dashboard and the recorded-session review window."""

@@ -1,0 +1,7 @@
+"""``python -m pelviscope``."""
+
+import sys
+
+from pelviscope.cli import main
+
+sys.exit(main())

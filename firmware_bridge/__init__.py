@@ -1,3 +1,5 @@
-"""The sensor side: BLE client (bleak), GATT profiles and frame codecs, the pelvis IMU
-simulator and emulated sensor firmware (bumble), and the recorder.
+"""The sensor side of pelviscope.
+
+BLE client (bleak), GATT profiles and frame codecs, the pelvis IMU simulator, the
+emulated sensor firmware (bumble) and the recorder.
 """

@@ -1,0 +1,561 @@
+"""Orientation of the IMU (sensor -> earth, z up, heading arbitrary) from acc + gyr.
+
+Built on VQF (Laidig & Seel 2023, the ``vqf`` package):
+
+- :func:`estimate_quat_wxyz` - the stable entry point of DESIGN.md section 6, offline
+  (``vqf.offlineVQF``, acausal) or online (``vqf.VQF``, causal).
+- :class:`OrientationTracker` - the causal filter fed chunk by chunk (live path). Its
+  output does not depend on how the stream is cut into chunks and equals
+  ``estimate_quat_wxyz(..., offline=False)``.
+
+Gaps (lost samples, seen as jumps of ``time_s``) are handled the same way on both paths:
+
+- a gap of at most ``max_bridged_gap_s`` is *bridged*: the missing samples are replaced by
+  gyroscope values interpolated linearly between the two samples around the gap, with a
+  zero accelerometer vector (VQF skips the accelerometer update for ``[0, 0, 0]``), so the
+  rotation during the gap is integrated instead of silently dropped and no invented
+  accelerometer data enters the inclination; the filled rows are not returned;
+- a longer gap *restarts the inclination*: the interpolated gyroscope would be guesswork,
+  so the online filter keeps its gyroscope-bias estimate and heading but re-initialises
+  its accelerometer low-pass (it then averages the accelerometer since the gap, i.e. it
+  converges as fast as at start-up), and the offline path runs ``offlineVQF`` separately
+  on each side of the gap (heading may jump at such a gap; inclination does not care).
+
+Without a gyroscope (``gyr_rps=None``) the inclination comes from the low-pass filtered
+accelerometer alone; see :func:`estimate_quat_wxyz`.
+
+References
+----------
+D. Laidig and T. Seel, "VQF: Highly accurate IMU orientation estimation with bias
+estimation and magnetic disturbance rejection", Information Fusion 91:187-204, 2023.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import vqf
+from numpy.typing import ArrayLike, NDArray
+from scipy import signal
+
+from analysis import quaternion
+
+__all__ = [
+    "OrientationParams",
+    "OrientationTracker",
+    "detect_gaps",
+    "estimate_quat_wxyz",
+]
+
+Array = NDArray[np.float64]
+
+#: Median |acc| between these bounds (m/s^2) means the data are in g, not m/s^2.
+_ACC_G_RANGE = (0.5, 2.0)
+#: Median |acc| outside these bounds (m/s^2) is not a body-worn accelerometer in m/s^2.
+_ACC_PLAUSIBLE_RANGE = (3.0, 30.0)
+#: |gyr| above this (rad/s, ~2900 deg/s) means deg/s were passed (beyond usual IMU ranges).
+_GYR_MAX_RPS = 50.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrientationParams:
+    """Parameters of the orientation estimate.
+
+    Attributes
+    ----------
+    tau_acc_s : float
+        Time constant of VQF's accelerometer low-pass in s (``tauAcc``, default 3 s).
+        Smaller trusts the accelerometer more (faster, noisier during motion).
+    motion_bias_estimation : bool
+        VQF's gyroscope-bias estimation during motion.
+    rest_bias_estimation : bool
+        VQF's rest detection and gyroscope-bias estimation at rest.
+    max_bridged_gap_s : float
+        Longest gap (missing time in s) bridged by interpolating the gyroscope; longer
+        gaps restart the inclination from the accelerometer (see the module docstring).
+    acc_only_tau_s : float
+        Time constant in s of the accelerometer low-pass used when there is no gyroscope.
+    """
+
+    tau_acc_s: float = 3.0
+    motion_bias_estimation: bool = True
+    rest_bias_estimation: bool = True
+    max_bridged_gap_s: float = 0.5
+    acc_only_tau_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("tau_acc_s", "acc_only_tau_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}.")
+        if not (math.isfinite(self.max_bridged_gap_s) and self.max_bridged_gap_s >= 0):
+            raise ValueError(
+                f"max_bridged_gap_s must be >= 0 seconds, got {self.max_bridged_gap_s!r}."
+            )
+
+    def vqf_params(self) -> dict[str, Any]:
+        """Keyword arguments for ``vqf.VQF`` / the ``params`` of ``vqf.offlineVQF``."""
+        return {
+            "tauAcc": float(self.tau_acc_s),
+            "motionBiasEstEnabled": bool(self.motion_bias_estimation),
+            "restBiasEstEnabled": bool(self.rest_bias_estimation),
+        }
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_rate(rate_hz: float) -> float:
+    try:
+        rate = float(rate_hz)
+    except (TypeError, ValueError):
+        raise ValueError(f"rate_hz must be a number in Hz, got {rate_hz!r}.") from None
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(
+            f"rate_hz must be a positive, finite sampling rate in Hz, got {rate_hz!r}."
+        )
+    return rate
+
+
+def _check_xyz(values: ArrayLike, name: str, n: int | None = None) -> Array:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise ValueError(
+            f"{name} must have shape (N, 3) (one x, y, z row per sample), got {arr.shape}."
+        )
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} samples but acc_mps2 has {n}.")
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{name} contains NaN or infinite values (first at sample {int(np.argmax(bad))}); "
+            "drop such samples and pass time_s so the gap is handled."
+        )
+    return np.ascontiguousarray(arr)
+
+
+def _check_time(time_s: ArrayLike | None, n: int) -> Array | None:
+    if time_s is None:
+        return None
+    t = np.asarray(time_s, dtype=np.float64)
+    if t.shape != (n,):
+        raise ValueError(f"time_s must have shape ({n},) like acc_mps2, got {t.shape}.")
+    if not np.isfinite(t).all():
+        raise ValueError("time_s contains NaN or infinite values.")
+    steps = np.diff(t)
+    if (steps <= 0).any():
+        i = int(np.argmax(steps <= 0)) + 1
+        raise ValueError(
+            f"time_s must be strictly increasing; sample {i} is not after sample {i - 1}."
+        )
+    return t
+
+
+def _check_acc_units(acc_mps2: Array) -> None:
+    if acc_mps2.shape[0] == 0:
+        return
+    median = float(np.median(np.linalg.norm(acc_mps2, axis=1)))
+    if _ACC_G_RANGE[0] <= median <= _ACC_G_RANGE[1]:
+        raise ValueError(
+            f"acc_mps2 has a median magnitude of {median:.3g}, which looks like units of g; "
+            "pass m/s^2 (multiply by 9.80665)."
+        )
+    if not _ACC_PLAUSIBLE_RANGE[0] <= median <= _ACC_PLAUSIBLE_RANGE[1]:
+        raise ValueError(
+            f"acc_mps2 has a median magnitude of {median:.3g} m/s^2; a worn accelerometer reads "
+            "about 9.81 m/s^2, so the units or the data are wrong."
+        )
+
+
+def _check_gyr_units(gyr_rps: Array) -> None:
+    if gyr_rps.shape[0] and float(np.abs(gyr_rps).max()) > _GYR_MAX_RPS:
+        raise ValueError(
+            f"gyr_rps reaches {float(np.abs(gyr_rps).max()):.4g} rad/s, beyond any body-worn "
+            "gyroscope; it looks like deg/s - pass rad/s (multiply by pi/180)."
+        )
+
+
+def detect_gaps(
+    time_s: ArrayLike, rate_hz: float, *, previous_time_s: float | None = None
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Find lost samples from the time stamps.
+
+    A step of ``dt`` seconds is a gap when ``round(dt * rate_hz) >= 2`` (so time-stamp
+    jitter below half a sample period is not a gap).
+
+    Parameters
+    ----------
+    time_s : array_like, shape (N,)
+        Strictly increasing sample times in s.
+    rate_hz : float
+        Nominal sampling rate in Hz.
+    previous_time_s : float, optional
+        Time in s of the sample before ``time_s[0]`` (to find a gap before the first one).
+
+    Returns
+    -------
+    index : ndarray of int, shape (G,)
+        Samples preceded by a gap (index into ``time_s``).
+    missing : ndarray of int, shape (G,)
+        Number of samples lost before each of them (>= 1).
+    """
+    t = np.asarray(time_s, dtype=np.float64)
+    if previous_time_s is not None:
+        t = np.concatenate([[previous_time_s], t])
+    missing = np.rint(np.diff(t) * float(rate_hz)).astype(np.intp) - 1
+    index = np.flatnonzero(missing >= 1)
+    offset = 0 if previous_time_s is not None else 1
+    return index + offset, missing[index]
+
+
+# --------------------------------------------------------------------------- tracker
+
+
+class OrientationTracker:
+    """Causal orientation filter (``vqf.VQF``, 6D) fed in chunks of any length.
+
+    Parameters
+    ----------
+    rate_hz : float
+        Sampling rate in Hz.
+    params : OrientationParams, optional
+        Filter and gap parameters.
+
+    Notes
+    -----
+    Feeding the same samples sample by sample, in chunks of any sizes, or in one call
+    gives bitwise identical output, equal to ``estimate_quat_wxyz(..., offline=False)``.
+    Whether a gyroscope is used is fixed by the first non-empty chunk. The unit check on
+    the accelerometer (median magnitude) runs once, on the first second of data.
+
+    Examples
+    --------
+    >>> tracker = OrientationTracker(rate_hz=100.0)
+    >>> quat_wxyz = tracker.update(acc_chunk_mps2, gyr_chunk_rps)  # doctest: +SKIP
+    """
+
+    def __init__(self, rate_hz: float, *, params: OrientationParams | None = None) -> None:
+        self.rate_hz = _check_rate(rate_hz)
+        self.params = params if params is not None else OrientationParams()
+        self._check_units = True
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all data (the next sample starts a new estimate)."""
+        self._vqf = vqf.VQF(1.0 / self.rate_hz, **self.params.vqf_params())
+        self._use_gyr: bool | None = None
+        self._last_time_s: float | None = None
+        self._last_gyr_rps: Array | None = None
+        self._unit_buffer: list[Array] = []
+        self._unit_buffered = 0
+        self._acc_lp_b, self._acc_lp_a = _lowpass_coeffs(
+            self.params.acc_only_tau_s, 1.0 / self.rate_hz
+        )
+        self._acc_lp_zi: Array | None = None
+
+    @property
+    def gyr_bias_rps(self) -> Array:
+        """Current gyroscope-bias estimate in rad/s, shape (3,)."""
+        bias, _sigma = self._vqf.getBiasEstimate()
+        return np.asarray(bias, dtype=np.float64)
+
+    @property
+    def rest_detected(self) -> bool:
+        """Whether VQF currently detects rest (after the last sample)."""
+        return bool(self._vqf.getRestDetected())
+
+    def update(
+        self,
+        acc_mps2: ArrayLike,
+        gyr_rps: ArrayLike | None = None,
+        *,
+        time_s: ArrayLike | None = None,
+    ) -> Array:
+        """Feed a chunk of samples and get their orientations.
+
+        Parameters
+        ----------
+        acc_mps2 : array_like, shape (n, 3)
+            Accelerometer (specific force) in m/s^2, sensor frame. ``n`` may be 0.
+        gyr_rps : array_like, shape (n, 3), optional
+            Gyroscope in rad/s, sensor frame. ``None`` for the accelerometer-only
+            fallback (worse during motion).
+        time_s : array_like, shape (n,), optional
+            Sample times in s, strictly increasing across chunks, to detect and handle
+            gaps. Without it the samples are taken as contiguous.
+
+        Returns
+        -------
+        ndarray, shape (n, 4)
+            Unit quaternions ``w, x, y, z``, sensor -> earth (z up, heading arbitrary).
+
+        Raises
+        ------
+        ValueError
+            On wrong shapes, non-finite values, implausible units, time going backwards,
+            or switching between with and without gyroscope.
+        """
+        acc = _check_xyz(acc_mps2, "acc_mps2")
+        n = acc.shape[0]
+        gyr = None if gyr_rps is None else _check_xyz(gyr_rps, "gyr_rps", n)
+        t = _check_time(time_s, n)
+        if n == 0:
+            return np.empty((0, 4))
+        if self._use_gyr is not None and self._use_gyr != (gyr is not None):
+            raise ValueError(
+                "This tracker was started "
+                + ("with" if self._use_gyr else "without")
+                + " a gyroscope; feed every chunk the same way (or call reset())."
+            )
+        if t is not None and self._last_time_s is not None and t[0] <= self._last_time_s:
+            raise ValueError(
+                f"time_s must keep increasing across chunks: {t[0]!r} s follows "
+                f"{self._last_time_s!r} s."
+            )
+        if gyr is not None:
+            _check_gyr_units(gyr)
+        if self._check_units:
+            self._buffer_unit_check(acc)
+
+        if t is None:
+            gap_index = np.empty(0, dtype=np.intp)
+            gap_missing = np.empty(0, dtype=np.intp)
+        else:
+            gap_index, gap_missing = detect_gaps(t, self.rate_hz, previous_time_s=self._last_time_s)
+
+        self._use_gyr = gyr is not None
+        if gyr is None:
+            out = self._update_acc_only(acc, gap_index, gap_missing)
+        else:
+            out = self._update_vqf(acc, gyr, gap_index, gap_missing)
+            self._last_gyr_rps = gyr[-1].copy()
+        if t is not None:
+            self._last_time_s = float(t[-1])
+        return out
+
+    # ---------------------------------------------------------------- internals
+
+    def _buffer_unit_check(self, acc: Array) -> None:
+        needed = max(1, math.ceil(self.rate_hz))
+        take = acc[: needed - self._unit_buffered]
+        buffered = np.concatenate([*self._unit_buffer, take])
+        if buffered.shape[0] >= needed:
+            _check_acc_units(buffered)
+            self._check_units = False
+            self._unit_buffer = []
+        else:
+            self._unit_buffer.append(take)
+        self._unit_buffered = buffered.shape[0]
+
+    def _long_gap(self, missing: int) -> bool:
+        return missing / self.rate_hz > self.params.max_bridged_gap_s
+
+    def _update_vqf(
+        self, acc: Array, gyr: Array, gap_index: NDArray[np.intp], gap_missing: NDArray[np.intp]
+    ) -> Array:
+        n = acc.shape[0]
+        long_gap = np.array([self._long_gap(int(m)) for m in gap_missing], dtype=bool)
+        bridge = ~long_gap
+        real = np.ones(n, dtype=bool)
+        if bridge.any():
+            acc, gyr, real = _bridge(
+                acc, gyr, gap_index[bridge], gap_missing[bridge], self._last_gyr_rps
+            )
+        # restarts at long gaps, as indices into the (possibly expanded) arrays
+        restarts = np.flatnonzero(real)[gap_index[long_gap]] if long_gap.any() else []
+        quat = np.empty((acc.shape[0], 4))
+        start = 0
+        for r in [*restarts, acc.shape[0]]:
+            if r > start:
+                res = self._vqf.updateBatch(gyr[start:r], acc[start:r])
+                quat[start:r] = res["quat6D"]
+            if r < acc.shape[0]:
+                quat[r] = self._restart_inclination(gyr[r], acc[r])
+                start = r + 1
+        return quat[real] if not real.all() else quat
+
+    def _restart_inclination(self, gyr: Array, acc: Array) -> Array:
+        """Process one sample after a long gap: re-initialise the accelerometer filters."""
+        v = self._vqf
+        state = v.state
+        state["accLpState"] = [math.nan] * 6
+        state["motionBiasEstRLpState"] = [math.nan] * 18
+        state["motionBiasEstBiasLpState"] = [math.nan] * 4
+        state["restDetected"] = False
+        state["restT"] = 0.0
+        state["restGyrLpState"] = [math.nan] * 6
+        state["restAccLpState"] = [math.nan] * 6
+        v.state = state
+        # The first correction after the restart may be large; do not read it as bias.
+        motion_bias = self.params.motion_bias_estimation
+        if motion_bias:
+            v.setMotionBiasEstEnabled(False)
+        v.update(np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
+        if motion_bias:
+            v.setMotionBiasEstEnabled(True)
+        return np.asarray(v.getQuat6D(), dtype=np.float64)
+
+    def _update_acc_only(
+        self, acc: Array, gap_index: NDArray[np.intp], gap_missing: NDArray[np.intp]
+    ) -> Array:
+        restarts = [
+            int(i) for i, m in zip(gap_index, gap_missing, strict=True) if self._long_gap(int(m))
+        ]
+        b, a = self._acc_lp_b, self._acc_lp_a
+        lp = np.empty_like(acc)
+        bounds = [0, *restarts, acc.shape[0]]
+        for k in range(len(bounds) - 1):
+            start, stop = bounds[k], bounds[k + 1]
+            if k > 0:  # a long gap: restart the low-pass from the next sample
+                self._acc_lp_zi = None
+            if stop > start:
+                if self._acc_lp_zi is None:
+                    self._acc_lp_zi = signal.lfilter_zi(b, a)[:, None] * acc[start]
+                lp[start:stop], self._acc_lp_zi = signal.lfilter(
+                    b, a, acc[start:stop], axis=0, zi=self._acc_lp_zi
+                )
+        return quaternion.quat_wxyz_from_up(lp)
+
+
+def _bridge(
+    acc: Array,
+    gyr: Array,
+    index: NDArray[np.intp],
+    missing: NDArray[np.intp],
+    previous_gyr: Array | None,
+) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """Insert ``missing[k]`` rows before ``index[k]``: interpolated gyr, zero acc."""
+    fills = []
+    for i, m in zip(index, missing, strict=True):
+        before = gyr[i - 1] if i > 0 else previous_gyr
+        if before is None:  # nothing known before the gap: hold the value after it
+            before = gyr[i]
+        frac = (np.arange(1, m + 1, dtype=np.float64) / (m + 1))[:, None]
+        fills.append(before + frac * (gyr[i] - before))
+    gyr_fill = np.concatenate(fills)
+    positions = np.repeat(index, missing)
+    gyr_x = np.ascontiguousarray(np.insert(gyr, positions, gyr_fill, axis=0))
+    acc_x = np.ascontiguousarray(np.insert(acc, positions, 0.0, axis=0))
+    real = np.ones(gyr_x.shape[0], dtype=bool)
+    real[positions + np.arange(positions.size)] = False
+    return acc_x, gyr_x, real
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def estimate_quat_wxyz(
+    acc_mps2: ArrayLike,
+    gyr_rps: ArrayLike | None,
+    rate_hz: float,
+    *,
+    offline: bool,
+    time_s: ArrayLike | None = None,
+    params: OrientationParams | None = None,
+) -> Array:
+    """Orientation of the sensor for every sample (DESIGN.md section 6).
+
+    Parameters
+    ----------
+    acc_mps2 : array_like, shape (N, 3)
+        Accelerometer (specific force, about +9.81 m/s^2 along up at rest) in m/s^2,
+        sensor frame.
+    gyr_rps : array_like, shape (N, 3) or None
+        Gyroscope in rad/s, sensor frame. ``None`` selects the accelerometer-only
+        fallback: the inclination of the low-pass filtered accelerometer
+        (``params.acc_only_tau_s``). It is exact at rest but tilts towards every linear
+        acceleration during motion (a few degrees when walking), so prefer a gyroscope.
+    rate_hz : float
+        Sampling rate in Hz.
+    offline : bool
+        ``True``: ``vqf.offlineVQF`` (acausal, looks ahead; for recorded sessions).
+        ``False``: the causal ``vqf.VQF`` with rest detection and gyroscope-bias
+        estimation, identical to :class:`OrientationTracker` fed in any chunks.
+    time_s : array_like, shape (N,), optional
+        Strictly increasing sample times in s. When given, lost samples are detected
+        (:func:`detect_gaps`) and bridged or restarted from as the module docstring says.
+    params : OrientationParams, optional
+        Filter and gap parameters (default: VQF's defaults, 0.5 s bridged gaps).
+
+    Returns
+    -------
+    ndarray, shape (N, 4)
+        float64 unit quaternions ``w, x, y, z``: the rotation from the sensor frame to an
+        earth frame with z up (heading arbitrary), ``v_earth = q * v_sensor * conj(q)``.
+
+    Raises
+    ------
+    ValueError
+        On wrong shapes, NaN/inf values, a non-positive rate, time not increasing, or
+        units that look wrong (acc in g, gyr in deg/s).
+    """
+    rate = _check_rate(rate_hz)
+    acc = _check_xyz(acc_mps2, "acc_mps2")
+    n = acc.shape[0]
+    gyr = None if gyr_rps is None else _check_xyz(gyr_rps, "gyr_rps", n)
+    t = _check_time(time_s, n)
+    params = params if params is not None else OrientationParams()
+    _check_acc_units(acc)
+    if gyr is not None:
+        _check_gyr_units(gyr)
+    if t is not None and n > 2:
+        median_step_s = float(np.median(np.diff(t)))
+        if not 0.75 / rate <= median_step_s <= 1.5 / rate:
+            raise ValueError(
+                f"time_s advances by {median_step_s:.4g} s per sample (median), which does not "
+                f"match rate_hz={rate:g} Hz; is time_s in seconds?"
+            )
+    if n == 0:
+        return np.empty((0, 4))
+    if not offline:
+        tracker = OrientationTracker(rate, params=params)
+        tracker._check_units = False  # checked above on the whole input
+        return tracker.update(acc, gyr, time_s=t)
+    return _estimate_offline(acc, gyr, t, rate, params)
+
+
+def _estimate_offline(
+    acc: Array, gyr: Array | None, t: Array | None, rate_hz: float, params: OrientationParams
+) -> Array:
+    n = acc.shape[0]
+    if t is None:
+        gap_index = np.empty(0, dtype=np.intp)
+        gap_missing = np.empty(0, dtype=np.intp)
+    else:
+        gap_index, gap_missing = detect_gaps(t, rate_hz)
+    long_gap = gap_missing / rate_hz > params.max_bridged_gap_s
+    bounds = [0, *gap_index[long_gap].tolist(), n]
+    quat = np.empty((n, 4))
+    ts = 1.0 / rate_hz
+    for start, stop in itertools.pairwise(bounds):
+        if gyr is None:
+            quat[start:stop] = quaternion.quat_wxyz_from_up(
+                _lowpass_filtfilt(acc[start:stop], params.acc_only_tau_s, ts)
+            )
+            continue
+        inside = (gap_index > start) & (gap_index < stop) & ~long_gap
+        a, g = acc[start:stop], gyr[start:stop]
+        real = np.ones(stop - start, dtype=bool)
+        if inside.any():
+            a, g, real = _bridge(a, g, gap_index[inside] - start, gap_missing[inside], None)
+        res = vqf.offlineVQF(g, a, None, ts, params.vqf_params())
+        quat[start:stop] = res["quat6D"][real]
+    return quat
+
+
+def _lowpass_filtfilt(acc: Array, tau_s: float, ts: float) -> Array:
+    """Zero-phase version of the accelerometer-only low-pass (same 2nd-order Butterworth)."""
+    b, a = _lowpass_coeffs(tau_s, ts)
+    if acc.shape[0] < 2:
+        return acc.copy()
+    return np.asarray(signal.filtfilt(b, a, acc, axis=0, padlen=min(9, acc.shape[0] - 1)))
+
+
+def _lowpass_coeffs(tau_s: float, ts: float) -> tuple[Array, Array]:
+    """VQF's 2nd-order Butterworth low-pass (time constant ``tau_s``) as scipy ``b, a``."""
+    b, a = vqf.VQF.filterCoeffs(tau_s, ts)  # vqf omits the leading a0 = 1
+    return np.asarray(b, dtype=np.float64), np.concatenate([[1.0], np.asarray(a, dtype=np.float64)])

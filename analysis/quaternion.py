@@ -212,10 +212,13 @@ def quat_wxyz_from_up(up_sensor: ArrayLike) -> Array:
     v = _as_vec(up_sensor)
     with np.errstate(invalid="ignore", divide="ignore"):
         a = v / np.linalg.norm(v, axis=-1, keepdims=True)
-    # q = (1 + a.z, a x z) normalised; a x z = (a_y, -a_x, 0)
-    w = 1.0 + a[..., 2]
+    # q = (1 + a.z, a x z) normalised; a x z = (a_y, -a_x, 0). For a_z < 0 write
+    # 1 + a_z = (a_x^2 + a_y^2) / (1 - a_z) to avoid cancellation near "upside down".
+    horizontal_sq = a[..., 0] ** 2 + a[..., 1] ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(a[..., 2] >= 0, 1.0 + a[..., 2], horizontal_sq / (1.0 - a[..., 2]))
     q = np.stack([w, a[..., 1], -a[..., 0], np.zeros_like(w)], axis=-1)
-    flip = w < 1e-12
+    flip = (horizontal_sq == 0) & (a[..., 2] < 0)
     q[flip] = np.array([0.0, 1.0, 0.0, 0.0])
     return normalize(q)
 

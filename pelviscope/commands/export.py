@@ -1,16 +1,69 @@
-"""``pelviscope export``."""
+"""``pelviscope export``: a recording to CSV, a CSV to a recording (or either to itself)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from pelviscope.commands import not_implemented
+from recordings.errors import InputError
+
+FORMATS = {".csv": "csv", ".psrec": "rec"}
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add this sub-command's arguments."""
+    parser.add_argument("input", metavar="INPUT", help="a recording (.psrec) or a CSV file")
+    parser.add_argument(
+        "output", metavar="OUTPUT", help="file to write: .csv or .psrec (see --to)"
+    )
+    parser.add_argument(
+        "--acc-unit", choices=["mps2", "g"], default=None,
+        help="unit of the acc_* columns of a CSV INPUT (default mps2)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gyr-unit", choices=["rps", "dps"], default=None,
+        help="unit of the gyr_* columns of a CSV INPUT (default rps)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--to", choices=["csv", "rec"], default=None,
+        help="output format; by default from OUTPUT's extension (.csv or .psrec)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the sub-command."""
-    return not_implemented("export")
+    """Convert INPUT to OUTPUT; print a one-line summary and any load warnings."""
+    from pelviscope.cli import UsageError
+    from recordings.csv_io import write_csv
+    from recordings.format import is_recording, write_recording
+    from recordings.io import load
+
+    out = Path(args.output)
+    kind = args.to or FORMATS.get(out.suffix.lower())
+    if kind is None:
+        raise UsageError(
+            f"{out}: cannot tell the output format from the extension "
+            f"{out.suffix or '(none)'!r}; use .csv or .psrec, or --to csv|rec"
+        )
+    src = Path(args.input)
+    if src.exists() and out.exists() and src.resolve() == out.resolve():
+        raise UsageError(f"{out}: output is the same file as the input")
+    if is_recording(src) and (args.acc_unit or args.gyr_unit):
+        raise InputError(
+            str(src), "", "--acc-unit/--gyr-unit apply to CSV input; recordings are in SI units"
+        )
+    rec = load(src, acc_unit=args.acc_unit or "mps2", gyr_unit=args.gyr_unit or "rps")
+    for warning in rec.warnings:
+        print(f"pelviscope export: warning: {warning}", file=sys.stderr)
+    if out.parent != Path() and not out.parent.is_dir():
+        raise InputError(str(out), "", "output folder does not exist")
+    try:
+        (write_csv if kind == "csv" else write_recording)(out, rec)
+    except OSError as exc:
+        raise InputError(str(out), "", f"cannot write ({exc.strerror or exc})") from None
+    print(
+        f"wrote {out}: {rec.n_samples} samples, {rec.duration_s:.2f} s at {rec.rate_hz:g} Hz, "
+        f"{len(rec.gaps)} gap(s), channels acc{'+gyr' if rec.has_gyr else ''}"
+        f"{'+mag' if rec.mag is not None else ''}"
+    )
+    return 0

@@ -14,7 +14,10 @@ Gaps (lost samples, seen as jumps of ``time_s``) are handled the same way on bot
   gyroscope values interpolated linearly between the two samples around the gap, with a
   zero accelerometer vector (VQF skips the accelerometer update for ``[0, 0, 0]``), so the
   rotation during the gap is integrated instead of silently dropped and no invented
-  accelerometer data enters the inclination; the filled rows are not returned;
+  accelerometer data enters the inclination; the filled rows are not returned. When the
+  accelerometer just before and just after the gap (both near 1 g, i.e. quasi-static)
+  disagrees with the bridged rotation by more than ``gap_restart_deg``, the bridge missed
+  a rotation and the gap is treated as a long one;
 - a longer gap *restarts the inclination*: the interpolated gyroscope would be guesswork,
   so the online filter keeps its gyroscope-bias estimate and heading but re-initialises
   its accelerometer low-pass (it then averages the accelerometer since the gap, i.e. it
@@ -59,6 +62,9 @@ _ACC_G_RANGE = (0.5, 2.0)
 _ACC_PLAUSIBLE_RANGE = (3.0, 30.0)
 #: |gyr| above this (rad/s, ~2900 deg/s) means deg/s were passed (beyond usual IMU ranges).
 _GYR_MAX_RPS = 50.0
+#: Standard gravity in m/s^2, and the |acc| tolerance (m/s^2) for "quasi-static".
+_G_MPS2 = 9.81
+_QUASI_STATIC_MPS2 = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +83,10 @@ class OrientationParams:
     max_bridged_gap_s : float
         Longest gap (missing time in s) bridged by interpolating the gyroscope; longer
         gaps restart the inclination from the accelerometer (see the module docstring).
+    gap_restart_deg : float
+        A bridged gap is restarted anyway when the accelerometer directions just before
+        and just after it, both read near 1 g, disagree by more than this many degrees
+        with the rotation integrated across the bridge (the bridge missed a rotation).
     acc_only_tau_s : float
         Time constant in s of the accelerometer low-pass used when there is no gyroscope.
     """
@@ -85,6 +95,7 @@ class OrientationParams:
     motion_bias_estimation: bool = True
     rest_bias_estimation: bool = True
     max_bridged_gap_s: float = 0.5
+    gap_restart_deg: float = 10.0
     acc_only_tau_s: float = 1.0
 
     def __post_init__(self) -> None:
@@ -92,6 +103,8 @@ class OrientationParams:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}.")
+        if not (math.isfinite(self.gap_restart_deg) and self.gap_restart_deg > 0):
+            raise ValueError(f"gap_restart_deg must be > 0 degrees, got {self.gap_restart_deg!r}.")
         if not (math.isfinite(self.max_bridged_gap_s) and self.max_bridged_gap_s >= 0):
             raise ValueError(
                 f"max_bridged_gap_s must be >= 0 seconds, got {self.max_bridged_gap_s!r}."
@@ -250,6 +263,7 @@ class OrientationTracker:
         self._use_gyr: bool | None = None
         self._last_time_s: float | None = None
         self._last_gyr_rps: Array | None = None
+        self._last_acc_mps2: Array | None = None
         self._unit_buffer: list[Array] = []
         self._unit_buffered = 0
         self._acc_lp_b, self._acc_lp_a = _lowpass_coeffs(
@@ -327,12 +341,22 @@ class OrientationTracker:
         else:
             gap_index, gap_missing = detect_gaps(t, self.rate_hz, previous_time_s=self._last_time_s)
 
+        restart = _plan_restarts(
+            acc,
+            gyr,
+            gap_index,
+            gap_missing,
+            self.rate_hz,
+            self.params,
+            previous=(self._last_acc_mps2, self._last_gyr_rps),
+        )
         self._use_gyr = gyr is not None
         if gyr is None:
-            out = self._update_acc_only(acc, gap_index, gap_missing)
+            out = self._update_acc_only(acc, gap_index[restart])
         else:
-            out = self._update_vqf(acc, gyr, gap_index, gap_missing)
+            out = self._update_vqf(acc, gyr, gap_index, gap_missing, restart)
             self._last_gyr_rps = gyr[-1].copy()
+        self._last_acc_mps2 = acc[-1].copy()
         if t is not None:
             self._last_time_s = float(t[-1])
         return out
@@ -351,14 +375,15 @@ class OrientationTracker:
             self._unit_buffer.append(take)
         self._unit_buffered = buffered.shape[0]
 
-    def _long_gap(self, missing: int) -> bool:
-        return missing / self.rate_hz > self.params.max_bridged_gap_s
-
     def _update_vqf(
-        self, acc: Array, gyr: Array, gap_index: NDArray[np.intp], gap_missing: NDArray[np.intp]
+        self,
+        acc: Array,
+        gyr: Array,
+        gap_index: NDArray[np.intp],
+        gap_missing: NDArray[np.intp],
+        long_gap: NDArray[np.bool_],
     ) -> Array:
         n = acc.shape[0]
-        long_gap = np.array([self._long_gap(int(m)) for m in gap_missing], dtype=bool)
         bridge = ~long_gap
         real = np.ones(n, dtype=bool)
         if bridge.any():
@@ -399,15 +424,10 @@ class OrientationTracker:
             v.setMotionBiasEstEnabled(True)
         return np.asarray(v.getQuat6D(), dtype=np.float64)
 
-    def _update_acc_only(
-        self, acc: Array, gap_index: NDArray[np.intp], gap_missing: NDArray[np.intp]
-    ) -> Array:
-        restarts = [
-            int(i) for i, m in zip(gap_index, gap_missing, strict=True) if self._long_gap(int(m))
-        ]
+    def _update_acc_only(self, acc: Array, restarts: NDArray[np.intp]) -> Array:
         b, a = self._acc_lp_b, self._acc_lp_a
         lp = np.empty_like(acc)
-        bounds = [0, *restarts, acc.shape[0]]
+        bounds = [0, *restarts.tolist(), acc.shape[0]]
         for k in range(len(bounds) - 1):
             start, stop = bounds[k], bounds[k + 1]
             if k > 0:  # a long gap: restart the low-pass from the next sample
@@ -419,6 +439,55 @@ class OrientationTracker:
                     b, a, acc[start:stop], axis=0, zi=self._acc_lp_zi
                 )
         return quaternion.quat_wxyz_from_up(lp)
+
+
+def _plan_restarts(
+    acc: Array,
+    gyr: Array | None,
+    gap_index: NDArray[np.intp],
+    gap_missing: NDArray[np.intp],
+    rate_hz: float,
+    params: OrientationParams,
+    previous: tuple[Array | None, Array | None] = (None, None),
+) -> NDArray[np.bool_]:
+    """Decide for each gap: restart the inclination (True) or bridge it (False).
+
+    ``previous`` holds the accelerometer and gyroscope sample before ``acc[0]`` (for a gap
+    before the first sample of a chunk).
+    """
+    restart = gap_missing / rate_hz > params.max_bridged_gap_s
+    if gyr is None:
+        return restart
+    ts = 1.0 / rate_hz
+    for k in np.flatnonzero(~restart):
+        i, m = int(gap_index[k]), int(gap_missing[k])
+        acc_before, gyr_before = (acc[i - 1], gyr[i - 1]) if i > 0 else previous
+        if acc_before is None or gyr_before is None:
+            continue
+        g_before, g_after = np.linalg.norm(acc_before), np.linalg.norm(acc[i])
+        if (
+            abs(g_before - _G_MPS2) > _QUASI_STATIC_MPS2
+            or abs(g_after - _G_MPS2) > _QUASI_STATIC_MPS2
+        ):
+            continue  # linear acceleration: the accelerometer cannot judge the bridge
+        frac = (np.arange(1, m + 2, dtype=np.float64) / (m + 1))[:, None]
+        delta = _integrate_body_rates(gyr_before + frac * (gyr[i] - gyr_before), ts)
+        predicted = quaternion.rotate(quaternion.conjugate(delta), acc_before / g_before)
+        cos_angle = float(np.clip(np.dot(predicted, acc[i] / g_after), -1.0, 1.0))
+        restart[k] = math.degrees(math.acos(cos_angle)) > params.gap_restart_deg
+    return restart
+
+
+def _integrate_body_rates(gyr_rps: Array, ts: float) -> Array:
+    """Rotation quaternion ``w, x, y, z`` of body-frame rates applied one after the other."""
+    angle = np.linalg.norm(gyr_rps, axis=1) * ts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        axis = np.where(angle[:, None] > 0, gyr_rps * ts / angle[:, None], 0.0)
+    steps = np.concatenate([np.cos(angle / 2)[:, None], np.sin(angle / 2)[:, None] * axis], axis=1)
+    q = np.array([1.0, 0.0, 0.0, 0.0])
+    for step in steps:
+        q = quaternion.multiply(q, step)
+    return q / np.linalg.norm(q)
 
 
 def _bridge(
@@ -527,7 +596,7 @@ def _estimate_offline(
         gap_missing = np.empty(0, dtype=np.intp)
     else:
         gap_index, gap_missing = detect_gaps(t, rate_hz)
-    long_gap = gap_missing / rate_hz > params.max_bridged_gap_s
+    long_gap = _plan_restarts(acc, gyr, gap_index, gap_missing, rate_hz, params)
     bounds = [0, *gap_index[long_gap].tolist(), n]
     quat = np.empty((n, 4))
     ts = 1.0 / rate_hz

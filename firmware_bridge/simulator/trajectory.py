@@ -271,8 +271,8 @@ class PelvisTrajectory:
         sway = ch.sway_deg.value(t_s)
         ap = ap + 0.002 * sway * self._sway(t_s, 3)
         # Heel-strike transients: a sharp upward and braking acceleration after each contact.
-        ap = ap + _impact_position(t_s, self.initial_contacts_s + 0.01, -2.5)
-        vert = vert + _impact_position(t_s, self.initial_contacts_s + 0.02, 3.0)
+        ap = ap + _impact_position(t_s, self.initial_contacts_s + 0.02, -1.5)
+        vert = vert + _impact_position(t_s, self.initial_contacts_s + 0.04, 2.5)
         return np.stack([ap, ml, vert], axis=1)
 
     def _earth_offset_m(self, t_s: FloatArray) -> FloatArray:
@@ -335,7 +335,7 @@ def _impact_position(t_s: FloatArray, centres_s: FloatArray, peak_mps2: float) -
     ``-sigma^2 exp(-x^2 / 2 sigma^2)`` has the Ricker (Mexican hat) wavelet as its second
     derivative: zero net velocity and position change, so the pulse is physical.
     """
-    sigma = 0.012
+    sigma = 0.025
     if centres_s.size == 0:
         return np.zeros_like(t_s)
     j = np.clip(np.searchsorted(centres_s, t_s), 1, centres_s.size - 1)

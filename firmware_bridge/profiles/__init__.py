@@ -1,0 +1,1 @@
+"""Device profiles: how to find, configure and decode each kind of BLE IMU."""

@@ -72,6 +72,39 @@ class Truth:
     episodes: list[Episode] = field(default_factory=list)
     segments: list[dict[str, Any]] = field(default_factory=list)
     sensor_biases: dict[str, list[float]] = field(default_factory=dict)
+    device_clock_scale: float = 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The truth as a document shaped like ``analyze --json`` (DESIGN section 4).
+
+        Times are on the recording's (device) clock, so they compare directly with an
+        analysis of the simulated recording.
+        """
+        k = self.device_clock_scale
+        return {
+            "format": "pelviscope.truth/1",
+            "calibration": {"sensor_to_pelvis_quat_wxyz": self.mount_quat_wxyz.tolist()},
+            "segments": [
+                {"activity": s["activity"], "start_s": s["start_s"] * k, "end_s": s["end_s"] * k}
+                for s in self.segments
+            ],
+            "steps": [
+                {"time_s": float(t) * k, "side": str(side), "event": "initial_contact"}
+                for t, side in zip(self.initial_contact_s, self.initial_contact_side, strict=True)
+            ],
+            "hip_hike_episodes": [
+                {
+                    "side": e.side,
+                    "kind": e.kind,
+                    "activity": e.activity,
+                    "start_s": e.start_s * k,
+                    "end_s": e.end_s * k,
+                    "peak_deg": e.peak_deg,
+                    "mean_deg": e.mean_deg,
+                }
+                for e in self.episodes
+            ],
+        }
 
 
 @dataclass
@@ -184,6 +217,7 @@ def simulate(
             {"activity": s.activity, "start_s": s.start_s, "end_s": s.end_s} for s in traj.segments
         ],
         sensor_biases=biases,
+        device_clock_scale=1.0 + errors.rate_error_ppm * 1e-6,
     )
     recording = Recording(
         time_s=device_time_s[keep],

@@ -96,9 +96,7 @@ def _check_columns(path: str, names: list[str]) -> tuple[bool, bool]:
             missing += [c for c in group if c not in found]
     if missing:
         shown = ", ".join(n for n in names if n) or "nothing"
-        raise InputError(
-            path, "line 1", f"missing column(s) {', '.join(missing)} (found: {shown})"
-        )
+        raise InputError(path, "line 1", f"missing column(s) {', '.join(missing)} (found: {shown})")
     wanted = {TIME, *ACC, *GYR, *MAG}
     dup = sorted({n for n in names if n in wanted and names.count(n) > 1})
     if dup:
@@ -329,9 +327,7 @@ def write_csv(path: str | os.PathLike[str], rec: Recording) -> None:
     try:
         with open(tmp, "wb") as f:
             f.write((",".join(cols) + "\n").encode())
-            pacsv.write_csv(
-                pa.table(cols), f, pacsv.WriteOptions(include_header=False)
-            )
+            pacsv.write_csv(pa.table(cols), f, pacsv.WriteOptions(include_header=False))
         os.replace(tmp, path)
     finally:
         if tmp.exists():

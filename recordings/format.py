@@ -11,10 +11,12 @@ always first), ``DATA`` (a batch table and packed sample records), ``GAP `` and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import heapq
 import json
 import math
+import mmap
 import os
 import struct
 import threading
@@ -43,9 +45,10 @@ EXTENSION = ".psrec"
 _PREAMBLE = struct.Struct("<8sHH")
 _CHUNK = struct.Struct("<4sII")
 _DATA_HEAD = struct.Struct("<II")
-_BATCH_DTYPE = np.dtype(
-    [("sample_offset", "<u4"), ("reserved", "<u4"), ("seq", "<i8"), ("host_time_s", "<f8")]
-)
+_BATCH_DTYPE = np.dtype([("sample_offset", "<u4"), ("seq", "<u4"), ("host_time_s", "<f8")])
+#: ``seq`` value meaning "unknown".
+SEQ_UNKNOWN = 0xFFFFFFFF
+_INDEX_DTYPE = np.dtype([("sample_index", "<i8"), ("seq", "<i8"), ("host_time_s", "<f8")])
 
 TAG_HEAD = b"HEAD"
 TAG_DATA = b"DATA"
@@ -260,7 +263,8 @@ class RecordingWriter:
         host_time_s : float, optional
             Host (Unix) time the batch arrived; defaults to now.
         seq : int, optional
-            Sequence number of the first packet in the batch; -1 when unknown.
+            Sequence number of the first packet in the batch (stored modulo 2**32 - 1);
+            None when unknown.
         """
         t = np.asarray(time_s, dtype=np.float64).reshape(-1)
         n = t.shape[0]
@@ -284,13 +288,11 @@ class RecordingWriter:
         if n > 1 and not (np.diff(t) > 0).all():
             raise ValueError("time_s must be strictly increasing within a batch")
         host = time.time() if host_time_s is None else float(host_time_s)
-        first_seq = -1 if seq is None else int(seq)
+        first_seq = SEQ_UNKNOWN if seq is None else int(seq) % SEQ_UNKNOWN
         with self._lock:
             self._check_open()
             if not t[0] > self._last_time_s:
-                raise ValueError(
-                    f"time_s must increase: {t[0]!r} follows {self._last_time_s!r}"
-                )
+                raise ValueError(f"time_s must increase: {t[0]!r} follows {self._last_time_s!r}")
             self._last_time_s = float(t[-1])
             for start in range(0, n, MAX_CHUNK_SAMPLES):
                 part = rec[start : start + MAX_CHUNK_SAMPLES]
@@ -623,17 +625,28 @@ def _scan(buf: bytes, path: str) -> _Scan:
     return s
 
 
-def _load(path: str | os.PathLike[str]) -> tuple[bytes, str]:
+def _load(path: str | os.PathLike[str]) -> tuple[bytes | mmap.mmap, str]:
+    """The file's bytes: memory-mapped when large (saves a copy), else read."""
     name = str(path)
     try:
         with open(path, "rb") as f:
-            return f.read(), name
+            size = os.fstat(f.fileno()).st_size
+            if size < (1 << 20):
+                return f.read(), name
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), name
     except IsADirectoryError:
         raise InputError(name, "", "is a directory, not a recording") from None
     except FileNotFoundError:
         raise InputError(name, "", "file not found") from None
     except OSError as exc:
         raise InputError(name, "", f"cannot read ({exc.strerror or exc})") from None
+
+
+def _release(buf: bytes | mmap.mmap) -> None:
+    if isinstance(buf, mmap.mmap):
+        # a view may still be referenced (e.g. by a traceback): then the GC closes it
+        with contextlib.suppress(BufferError):
+            buf.close()
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
@@ -657,6 +670,13 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         Not a recording, an unsupported version, or an unusable header chunk.
     """
     buf, name = _load(path)
+    try:
+        return _decode(buf, name)
+    finally:
+        _release(buf)
+
+
+def _decode(buf: bytes | mmap.mmap, name: str) -> Recording:
     s = _scan(buf, name)
     dtype: np.dtype[Any] = s.meta.pop("__dtype__")
     mv = memoryview(buf)
@@ -718,8 +738,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         )
     if s.end is not None and s.end.get("n_samples") not in (None, time_s.shape[0]):
         warnings.append(
-            f"{name}: end chunk lists {s.end['n_samples']} samples but {time_s.shape[0]} "
-            "were read"
+            f"{name}: end chunk lists {s.end['n_samples']} samples but {time_s.shape[0]} were read"
         )
     if keep is not None:
         time_s = time_s[keep]
@@ -751,16 +770,19 @@ def read_batch_index(path: str | os.PathLike[str]) -> NDArray[Any]:
         ``host_time_s`` (float64, host Unix time the batch arrived, NaN if unknown).
     """
     buf, name = _load(path)
-    s = _scan(buf, name)
-    out: list[NDArray[Any]] = []
-    base = 0
-    for _start, ns, nb, p0 in s.data:
-        table = np.frombuffer(buf, _BATCH_DTYPE, count=nb, offset=p0 + _DATA_HEAD.size)
-        part = np.empty(nb, [("sample_index", "<i8"), ("seq", "<i8"), ("host_time_s", "<f8")])
-        part["sample_index"] = table["sample_offset"].astype(np.int64) + base
-        part["seq"], part["host_time_s"] = table["seq"], table["host_time_s"]
-        out.append(part)
-        base += ns
-    if not out:
-        return np.empty(0, [("sample_index", "<i8"), ("seq", "<i8"), ("host_time_s", "<f8")])
-    return np.concatenate(out)
+    try:
+        s = _scan(buf, name)
+        parts: list[NDArray[Any]] = [np.empty(0, _INDEX_DTYPE)]
+        base = 0
+        for _start, ns, nb, p0 in s.data:
+            table = np.frombuffer(buf, _BATCH_DTYPE, count=nb, offset=p0 + _DATA_HEAD.size)
+            part = np.empty(nb, _INDEX_DTYPE)
+            part["sample_index"] = table["sample_offset"].astype(np.int64) + base
+            part["seq"] = np.where(table["seq"] == SEQ_UNKNOWN, -1, table["seq"])
+            part["host_time_s"] = table["host_time_s"]
+            parts.append(part)
+            base += ns
+            del table  # release the view of the mapped file
+        return np.concatenate(parts)
+    finally:
+        _release(buf)

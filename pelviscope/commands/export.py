@@ -14,9 +14,7 @@ FORMATS = {".csv": "csv", ".psrec": "rec"}
 def register(parser: argparse.ArgumentParser) -> None:
     """Add this sub-command's arguments."""
     parser.add_argument("input", metavar="INPUT", help="a recording (.psrec) or a CSV file")
-    parser.add_argument(
-        "output", metavar="OUTPUT", help="file to write: .csv or .psrec (see --to)"
-    )
+    parser.add_argument("output", metavar="OUTPUT", help="file to write: .csv or .psrec (see --to)")
     parser.add_argument(
         "--acc-unit", choices=["mps2", "g"], default=None,
         help="unit of the acc_* columns of a CSV INPUT (default mps2)",

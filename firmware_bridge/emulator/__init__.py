@@ -1,21 +1,18 @@
 """Emulated sensor firmware on bumble's virtual controller, and a bleak backend to reach it."""
 
 from firmware_bridge.emulator.air import ScaledClock, local_link
-from firmware_bridge.emulator.bleak_backend import (
-    BUMBLE_BACKEND,
-    BackendPair,
-    BumbleClient,
-    BumbleScanner,
-)
+from firmware_bridge.emulator.bleak_backend import BUMBLE_BACKEND, BumbleClient, BumbleScanner
 from firmware_bridge.emulator.sensor import EmulatedSensor, FaultConfig
+from firmware_bridge.emulator.source import emulated_source, test_signal
 
 __all__ = [
     "BUMBLE_BACKEND",
-    "BackendPair",
     "BumbleClient",
     "BumbleScanner",
     "EmulatedSensor",
     "FaultConfig",
     "ScaledClock",
+    "emulated_source",
     "local_link",
+    "test_signal",
 ]

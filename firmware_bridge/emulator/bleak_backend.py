@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid as uuidlib
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from bleak.args import SizedBuffer
 from bleak.assigned_numbers import CHARACTERISTIC_PROPERTIES
@@ -27,6 +27,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.hci import HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR
 
+from firmware_bridge.client import BackendPair
 from firmware_bridge.emulator.air import new_address, retire_device, virtual_device
 
 _BACKGROUND: set[asyncio.Future[None]] = set()
@@ -250,13 +251,6 @@ class BumbleClient(BaseBleakClient):
         """Disable notifications."""
         peer = self._require()
         await peer.unsubscribe(characteristic.obj)
-
-
-class BackendPair(NamedTuple):
-    """The scanner and client classes of one bleak backend."""
-
-    scanner: type[BaseBleakScanner]
-    client: type[BaseBleakClient]
 
 
 #: Pass to the pelviscope client to reach the emulated sensor.

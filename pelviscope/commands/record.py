@@ -1,16 +1,113 @@
-"""``pelviscope record``."""
+"""``pelviscope record``: record a sensor (or the emulated one) to a recording file."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
 
-from pelviscope.commands import not_implemented
+from pelviscope.cli import UsageError
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add this sub-command's arguments."""
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE",
+                        help="recording to write (.psrec)")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="stop after S seconds (default: until Ctrl-C)")
+    parser.add_argument("--device", metavar="ADDR", help="sensor address (default: first found)")
+    parser.add_argument("--rate-hz", type=float, default=200.0, help="output data rate")
+    parser.add_argument("--subject", metavar="ID", help="subject id stored in the recording")
+    parser.add_argument("--session", metavar="ID", help="session id stored in the recording")
+    parser.add_argument("--notes", metavar="TEXT", help="free notes stored in the recording")
+    sim = parser.add_argument_group("emulated sensor")
+    sim.add_argument("--simulate", action="store_true",
+                     help="record the emulated sensor through the same BLE client code")
+    sim.add_argument("--drop-rate", type=float, default=0.0, metavar="P",
+                     help="with --simulate: fraction of notifications lost (0..1)")
+    sim.add_argument("--disconnect-every", type=float, metavar="S",
+                     help="with --simulate: the sensor hangs up every S seconds")
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.duration is not None and not args.duration > 0:
+        raise UsageError(f"--duration must be positive, got {args.duration}")
+    if not 0.0 <= args.drop_rate < 1.0:
+        raise UsageError(f"--drop-rate must be in [0, 1), got {args.drop_rate}")
+    if args.disconnect_every is not None and not args.disconnect_every > 0:
+        raise UsageError(f"--disconnect-every must be positive, got {args.disconnect_every}")
+    if not args.simulate and (args.drop_rate or args.disconnect_every):
+        raise UsageError("--drop-rate and --disconnect-every need --simulate")
+    if not 1.0 <= args.rate_hz <= 6553.5:
+        raise UsageError(f"--rate-hz must be within 1..6553.5, got {args.rate_hz}")
+    if args.out.suffix != ".psrec":
+        raise UsageError(f"--out {args.out}: use the .psrec extension")
+    if not args.out.parent.is_dir():
+        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
+
+
+def _simulated_signal(rate_hz: float) -> tuple[Any, Any]:
+    """A mixed-activity day from the pelvis simulator, or a synthetic signal as fallback."""
+    try:
+        from firmware_bridge.simulator import ImuErrors, simulate
+        from firmware_bridge.simulator.presets import mixed_day
+
+        errors = ImuErrors(packet_loss=0.0, rate_error_ppm=0.0, quantize=False)
+        rec = simulate(mixed_day(600.0, seed=1), rate_hz=rate_hz, errors=errors, seed=1).recording
+        if rec.gyr_rps is not None and rec.n_samples > 0:
+            return rec.acc_mps2, rec.gyr_rps
+    except Exception:  # the simulator is optional here
+        pass
+    from firmware_bridge.emulator import test_signal
+
+    return test_signal(60.0, rate_hz)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the sub-command."""
-    return not_implemented("record")
+    _check(args)
+    from firmware_bridge.client import BleSource
+    from firmware_bridge.profiles.pelviscope import PelviscopeProfile
+    from firmware_bridge.profiles.pelviscope_profile import StreamConfig
+    from firmware_bridge.recorder import format_status, record
+
+    config = StreamConfig(rate_hz=args.rate_hz)
+    source: Any
+    if args.simulate:
+        from firmware_bridge.emulator import FaultConfig, emulated_source
+
+        faults = FaultConfig(drop_rate=args.drop_rate, disconnect_every_s=args.disconnect_every)
+        acc, gyr = _simulated_signal(args.rate_hz)
+        source, _sensor = emulated_source(acc, gyr, rate_hz=args.rate_hz, faults=faults,
+                                          sensor_kwargs={"clock_ppm": 30.0})
+    else:
+        source = BleSource(profile=PelviscopeProfile(config), address=args.device)
+    meta = {"subject_id": args.subject, "session_id": args.session, "notes": args.notes,
+            "simulated": bool(args.simulate)}
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    tty = sys.stderr.isatty()
+
+    def show(status: Any, elapsed_s: float) -> None:
+        line = format_status(status, elapsed_s)
+        print(("\r" + line + "\x1b[K") if tty else line, end="" if tty else "\n",
+              file=sys.stderr, flush=True)
+
+    try:
+        summary = record(source, args.out, meta, duration_s=args.duration, on_status=show,
+                         stop=stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if tty:
+            print(file=sys.stderr)
+    if summary.samples == 0:
+        reason = summary.status.error or "no samples received"
+        print(f"pelviscope record: error: {reason}", file=sys.stderr)
+        return 1
+    print(f"wrote {summary.path}: {summary.samples} samples, {summary.duration_s:.1f} s, "
+          f"{summary.gaps} gaps ({summary.lost_samples} samples lost), "
+          f"{summary.status.reconnects} reconnects")
+    return 0

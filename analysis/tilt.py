@@ -1,0 +1,97 @@
+"""Anterior and lateral pelvic tilt (DESIGN section 2), for recorded and live data alike.
+
+With ``u`` the unit up vector expressed in the pelvis frame P:
+
+* anterior tilt ``theta = atan2(-u_x, u_z)`` (positive: pelvis tips forward),
+* lateral tilt ``phi = asin(u_y)`` (positive: LEFT side higher).
+
+Only the sensor's inclination enters (``u_P = M u_S``), so heading drift of a 6D filter
+cannot leak into the angles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from analysis import quaternion as quat
+from analysis.calibration import Calibration
+from analysis.orientation import OrientationParams, OrientationTracker
+
+FloatArray = NDArray[np.float64]
+
+
+def tilt_from_up_deg(
+    up_pelvis: ArrayLike, *, standing_tilt_deg: float = 0.0
+) -> tuple[FloatArray, FloatArray]:
+    """Anterior and lateral tilt in degrees from up vectors in the pelvis frame (N, 3)."""
+    u = np.asarray(up_pelvis, dtype=float)
+    anterior = np.degrees(np.arctan2(-u[..., 0], u[..., 2])) + standing_tilt_deg
+    lateral = np.degrees(np.arcsin(np.clip(u[..., 1], -1.0, 1.0)))
+    return anterior, lateral
+
+
+def pelvic_tilt_deg(
+    quat_wxyz: ArrayLike, calibration: Calibration
+) -> tuple[FloatArray, FloatArray]:
+    """Anterior and lateral pelvic tilt of every sample.
+
+    Parameters
+    ----------
+    quat_wxyz : array_like, shape (N, 4)
+        Sensor orientation, sensor -> earth (z up), ``w, x, y, z``.
+    calibration : Calibration
+        Sensor -> pelvis rotation and the optional absolute standing tilt.
+
+    Returns
+    -------
+    anterior_tilt_deg, lateral_tilt_deg : ndarray, shape (N,)
+        Relative to the calibration's neutral standing posture (plus
+        ``calibration.standing_tilt_deg`` for the anterior tilt).
+    """
+    up_sensor = quat.up_in_sensor(quat_wxyz)
+    m = quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
+    return tilt_from_up_deg(up_sensor @ m.T, standing_tilt_deg=calibration.standing_tilt_deg)
+
+
+class TiltTracker:
+    """Live tilt: causal orientation plus calibration, fed chunk by chunk.
+
+    Identical to ``pelvic_tilt_deg(estimate_quat_wxyz(..., offline=False), calibration)``
+    on the same samples, whatever the chunking.
+
+    Parameters
+    ----------
+    rate_hz : float
+        Sampling rate.
+    calibration : Calibration or None
+        None until the user calibrates; :meth:`update` then returns NaN angles but the
+        orientation filter keeps running (so it is converged when calibration arrives).
+    params : OrientationParams, optional
+        Orientation filter parameters.
+    """
+
+    def __init__(
+        self,
+        rate_hz: float,
+        calibration: Calibration | None = None,
+        *,
+        params: OrientationParams | None = None,
+    ) -> None:
+        self.orientation = OrientationTracker(rate_hz, params=params)
+        self.calibration = calibration
+
+    def update(
+        self,
+        acc_mps2: ArrayLike,
+        gyr_rps: ArrayLike | None = None,
+        *,
+        time_s: ArrayLike | None = None,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Feed a chunk; return ``(quat_wxyz, anterior_tilt_deg, lateral_tilt_deg)``."""
+        q = self.orientation.update(acc_mps2, gyr_rps, time_s=time_s)
+        if self.calibration is None:
+            nan = np.full(q.shape[0], np.nan)
+            return q, nan, nan.copy()
+        anterior, lateral = pelvic_tilt_deg(q, self.calibration)
+        return q, anterior, lateral

@@ -142,8 +142,8 @@ def _check_xyz(values: ArrayLike, name: str, n: int | None = None) -> Array:
         )
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} samples but acc_mps2 has {n}.")
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
+    if not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr).all(axis=1)
         raise ValueError(
             f"{name} contains NaN or infinite values (first at sample {int(np.argmax(bad))}); "
             "drop such samples and pass time_s so the gap is handled."
@@ -219,7 +219,10 @@ def detect_gaps(
     t = np.asarray(time_s, dtype=np.float64)
     if previous_time_s is not None:
         t = np.concatenate([[previous_time_s], t])
-    missing = np.rint(np.diff(t) * float(rate_hz)).astype(np.intp) - 1
+    steps = np.diff(t) * float(rate_hz)
+    if steps.size == 0 or steps.max() < 1.5:  # fast path: no gap (rint(x) >= 2 iff x >= 1.5)
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    missing = np.rint(steps).astype(np.intp) - 1
     index = np.flatnonzero(missing >= 1)
     offset = 0 if previous_time_s is not None else 1
     return index + offset, missing[index]
@@ -383,6 +386,8 @@ class OrientationTracker:
         gap_missing: NDArray[np.intp],
         long_gap: NDArray[np.bool_],
     ) -> Array:
+        if gap_index.size == 0:  # the common case
+            return np.asarray(self._vqf.updateBatch(gyr, acc)["quat6D"])
         n = acc.shape[0]
         bridge = ~long_gap
         real = np.ones(n, dtype=bool)
@@ -456,7 +461,7 @@ def _plan_restarts(
     before the first sample of a chunk).
     """
     restart = gap_missing / rate_hz > params.max_bridged_gap_s
-    if gyr is None:
+    if gyr is None or gap_missing.size == 0:
         return restart
     ts = 1.0 / rate_hz
     for k in np.flatnonzero(~restart):

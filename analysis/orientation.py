@@ -396,7 +396,7 @@ class OrientationTracker:
                 acc, gyr, gap_index[bridge], gap_missing[bridge], self._last_gyr_rps
             )
         # restarts at long gaps, as indices into the (possibly expanded) arrays
-        restarts = np.flatnonzero(real)[gap_index[long_gap]] if long_gap.any() else []
+        restarts: list[int] = np.flatnonzero(real)[gap_index[long_gap]].tolist()
         quat = np.empty((acc.shape[0], 4))
         start = 0
         for r in [*restarts, acc.shape[0]]:

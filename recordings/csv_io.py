@@ -289,7 +289,8 @@ def read_csv(
         i = int(bad[0]) + 1
         raise InputError(
             name, f"line {_line_of_row(name, i)}",
-            f"time_s {time_s[i]!r} does not increase (previous row: {time_s[i - 1]!r})",
+            f"time_s {float(time_s[i])!r} does not increase "
+            f"(previous row: {float(time_s[i - 1])!r})",
         )  # fmt: skip
     if n < 2:
         raise InputError(name, "line 2", "only one data row; the sampling rate needs two")

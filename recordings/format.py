@@ -292,7 +292,8 @@ class RecordingWriter:
         with self._lock:
             self._check_open()
             if not t[0] > self._last_time_s:
-                raise ValueError(f"time_s must increase: {t[0]!r} follows {self._last_time_s!r}")
+                last_s = self._last_time_s
+                raise ValueError(f"time_s must increase: {float(t[0])!r} follows {last_s!r}")
             self._last_time_s = float(t[-1])
             for start in range(0, n, MAX_CHUNK_SAMPLES):
                 part = rec[start : start + MAX_CHUNK_SAMPLES]

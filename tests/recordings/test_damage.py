@@ -73,7 +73,7 @@ def test_truncated_at_every_offset(tmp_path):
 
 def test_cut_mid_chunk_message(tmp_path):
     src = tmp_path / "a.psrec"
-    time_s, offsets = _write_chunked(src, close=False)
+    _, offsets = _write_chunked(src, close=False)
     data = src.read_bytes()
     src.write_bytes(data[: offsets[4] + 30])  # inside the 5th DATA chunk
     got = read_recording(src)
@@ -195,6 +195,6 @@ def test_newer_minor_version_with_unknown_chunk_is_read(tmp_path):
 def test_not_a_recording(tmp_path, content):
     src = tmp_path / "x.psrec"
     src.write_bytes(content)
-    with pytest.raises(InputError, match="not a pelviscope recording|truncated") as err:
+    with pytest.raises(InputError, match=r"not a pelviscope recording|truncated") as err:
         read_recording(src)
     assert str(err.value).startswith(str(src))

@@ -61,12 +61,15 @@ def test_empty_recording(tmp_path):
 meta_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8)
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8,
 )  # fmt: skip
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     batches=st.lists(st.integers(1, 70), min_size=0, max_size=12),
     flush_after=st.lists(st.booleans(), min_size=12, max_size=12),
@@ -75,7 +78,9 @@ meta_values = st.recursive(
     meta=st.dictionaries(st.text(min_size=1, max_size=8), meta_values, max_size=4),
     patch=st.dictionaries(st.text(min_size=1, max_size=8), meta_values, max_size=3),
 )
-def test_writer_round_trip_any_chunking(tmp_path, batches, flush_after, has_gyr, has_mag, meta, patch):
+def test_writer_round_trip_any_chunking(
+    tmp_path, batches, flush_after, has_gyr, has_mag, meta, patch
+):
     patch = {k: v for k, v in patch.items() if k not in STRUCTURAL_KEYS}
     rng = np.random.default_rng(len(batches))
     n = sum(batches)

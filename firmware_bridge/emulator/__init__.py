@@ -3,7 +3,7 @@
 from firmware_bridge.emulator.air import ScaledClock, local_link
 from firmware_bridge.emulator.bleak_backend import BUMBLE_BACKEND, BumbleClient, BumbleScanner
 from firmware_bridge.emulator.sensor import EmulatedSensor, FaultConfig
-from firmware_bridge.emulator.source import emulated_source, test_signal
+from firmware_bridge.emulator.source import emulated_source, synthetic_signal
 
 __all__ = [
     "BUMBLE_BACKEND",
@@ -14,5 +14,5 @@ __all__ = [
     "ScaledClock",
     "emulated_source",
     "local_link",
-    "test_signal",
+    "synthetic_signal",
 ]

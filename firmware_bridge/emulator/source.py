@@ -21,7 +21,7 @@ from firmware_bridge.profiles.pelviscope_profile import StreamConfig
 FloatArray = NDArray[np.float64]
 
 
-def test_signal(duration_s: float, rate_hz: float) -> tuple[FloatArray, FloatArray]:
+def synthetic_signal(duration_s: float, rate_hz: float) -> tuple[FloatArray, FloatArray]:
     """A simple synthetic IMU signal: gravity plus slow sinusoids (m/s^2, rad/s)."""
     t = np.arange(round(duration_s * rate_hz)) / rate_hz
     acc = np.column_stack([0.8 * np.sin(2 * np.pi * 0.9 * t), 0.5 * np.cos(2 * np.pi * 1.8 * t),

@@ -61,9 +61,9 @@ def _simulated_signal(rate_hz: float) -> tuple[Any, Any]:
             return rec.acc_mps2, rec.gyr_rps
     except Exception:  # the simulator is optional here
         pass
-    from firmware_bridge.emulator import test_signal
+    from firmware_bridge.emulator import synthetic_signal
 
-    return test_signal(60.0, rate_hz)
+    return synthetic_signal(60.0, rate_hz)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,10 +18,10 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 async def _scan_simulated(timeout_s: float) -> list:  # type: ignore[type-arg]
     from firmware_bridge.client import scan
-    from firmware_bridge.emulator import BUMBLE_BACKEND, EmulatedSensor, test_signal
+    from firmware_bridge.emulator import BUMBLE_BACKEND, EmulatedSensor, synthetic_signal
     from firmware_bridge.profiles.pelviscope import PelviscopeProfile
 
-    sensor = EmulatedSensor(*test_signal(10.0, 200.0), rate_hz=200.0)
+    sensor = EmulatedSensor(*synthetic_signal(10.0, 200.0), rate_hz=200.0)
     await sensor.start()
     try:
         return await scan([PelviscopeProfile()], timeout_s=timeout_s, backend=BUMBLE_BACKEND)

@@ -480,6 +480,9 @@ def is_recording(path: str | os.PathLike[str]) -> bool:
 
 
 # -- reading ---------------------------------------------------------------------------
+_Buffer = bytes | mmap.mmap
+
+
 class _Scan:
     """What one pass over the chunks found (payload positions, events, damage)."""
 
@@ -495,7 +498,7 @@ class _Scan:
         self.notes: list[str] = []
 
 
-def _valid_at(buf: bytes, pos: int) -> int:
+def _valid_at(buf: _Buffer, pos: int) -> int:
     """Length of the valid chunk at ``pos`` or -1."""
     n = len(buf)
     if pos + _CHUNK.size > n:
@@ -510,7 +513,7 @@ def _valid_at(buf: bytes, pos: int) -> int:
     return length
 
 
-def _resync(buf: bytes, start: int) -> int | None:
+def _resync(buf: _Buffer, start: int) -> int | None:
     """Byte offset of the next valid chunk with a known tag at or after ``start``."""
     heap = [(p, t) for t in _KNOWN_TAGS if (p := buf.find(t, start)) >= 0]
     heapq.heapify(heap)
@@ -526,7 +529,7 @@ def _resync(buf: bytes, start: int) -> int | None:
     return None
 
 
-def _describe_damage(buf: bytes, pos: int) -> str:
+def _describe_damage(buf: _Buffer, pos: int) -> str:
     n = len(buf)
     if n - pos < _CHUNK.size:
         return f"the file ends inside a chunk header ({n - pos} of {_CHUNK.size} bytes)"
@@ -542,7 +545,7 @@ def _describe_damage(buf: bytes, pos: int) -> str:
     return f"{name} chunk fails its CRC check (corrupted)"
 
 
-def _scan(buf: bytes, path: str) -> _Scan:
+def _scan(buf: _Buffer, path: str) -> _Scan:
     n = len(buf)
     if n < _PREAMBLE.size:
         if buf and MAGIC.startswith(buf[: len(MAGIC)]):
@@ -569,7 +572,7 @@ def _scan(buf: bytes, path: str) -> _Scan:
         s.meta = json.loads(buf[pos + _CHUNK.size : pos + _CHUNK.size + hlen])
         dtype = _dtype_of(s.meta["record_fields"])
         rate_hz = float(s.meta["rate_hz"])
-        if not isinstance(s.meta, dict) or "time_s" not in dtype.names or not rate_hz > 0:
+        if not isinstance(s.meta, dict) or "time_s" not in (dtype.names or ()) or not rate_hz > 0:
             raise ValueError("header lacks time_s or rate_hz")
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(path, f"byte {pos}", f"header chunk is invalid ({exc})") from exc
@@ -597,7 +600,7 @@ def _scan(buf: bytes, path: str) -> _Scan:
             ok = False
         if ok:
             try:
-                obj = json.loads(mv[p0:end].tobytes()) if tag in _KNOWN_TAGS else None
+                obj: Any = json.loads(mv[p0:end].tobytes()) if tag in _KNOWN_TAGS else None
                 if tag == TAG_GAP:
                     s.gaps.append(Gap(float(obj["start_s"]), float(obj["end_s"]),
                                       int(obj["lost_samples"]), str(obj["reason"])))  # fmt: skip
@@ -626,7 +629,7 @@ def _scan(buf: bytes, path: str) -> _Scan:
     return s
 
 
-def _load(path: str | os.PathLike[str]) -> tuple[bytes | mmap.mmap, str]:
+def _load(path: str | os.PathLike[str]) -> tuple[_Buffer, str]:
     """The file's bytes: memory-mapped when large (saves a copy), else read."""
     name = str(path)
     try:
@@ -643,7 +646,7 @@ def _load(path: str | os.PathLike[str]) -> tuple[bytes | mmap.mmap, str]:
         raise InputError(name, "", f"cannot read ({exc.strerror or exc})") from None
 
 
-def _release(buf: bytes | mmap.mmap) -> None:
+def _release(buf: _Buffer) -> None:
     if isinstance(buf, mmap.mmap):
         # a view may still be referenced (e.g. by a traceback): then the GC closes it
         with contextlib.suppress(BufferError):
@@ -677,7 +680,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         _release(buf)
 
 
-def _decode(buf: bytes | mmap.mmap, name: str) -> Recording:
+def _decode(buf: _Buffer, name: str) -> Recording:
     s = _scan(buf, name)
     dtype: np.dtype[Any] = s.meta.pop("__dtype__")
     mv = memoryview(buf)

@@ -1,0 +1,348 @@
+"""The printable, self-contained HTML report of one analysed session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from analysis.report.svg import ACTIVITY_COLOURS, SIDE_COLOURS, Chart
+
+if TYPE_CHECKING:
+    from analysis.session import SessionResult
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:980px;
+color:#222;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:0}h2{font-size:1.2em;border-bottom:2px solid #ddd;padding-bottom:3px;
+margin-top:1.6em}
+.sub{color:#666;margin-top:2px}
+table{border-collapse:collapse;margin:8px 0;font-size:.92em}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
+td:first-child,th:first-child{text-align:left}
+.facts td{text-align:left}
+.findings li{margin:4px 0}
+.warn{color:#a94400}
+.chart{font-size:11px;margin:6px 0}
+.legend span{display:inline-block;padding:1px 8px;margin-right:6px;border-radius:3px;font-size:.85em}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}.chart{break-inside:avoid}}
+"""
+
+
+def _fmt(v: Any, digits: int = 1) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return escape(str(v))
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0.0, float(seconds))
+    h, rem = divmod(round(seconds), 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
+
+
+def _time_axis(result: SessionResult) -> tuple[np.ndarray, float, str]:
+    """Times in a readable unit for the session length."""
+    d = result.duration_s
+    if d > 3 * 3600:
+        return result.time_s / 3600, 3600.0, "time (h)"
+    if d > 600:
+        return result.time_s / 60, 60.0, "time (min)"
+    return result.time_s, 1.0, "time (s)"
+
+
+def _timeline(
+    result: SessionResult, values: np.ndarray, label: str, threshold: float | None
+) -> str:
+    t, scale, x_label = _time_axis(result)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return f"<p class='warn'>{escape(label)}: not available (no calibration).</p>"
+    lo, hi = np.percentile(finite, [0.2, 99.8])
+    pad = max(2.0, 0.1 * (hi - lo))
+    chart = Chart(
+        (float(t[0]), float(t[-1])),
+        (float(lo - pad), float(hi + pad)),
+        x_label=x_label,
+        y_label=label,
+    )
+    for seg in result.segments:
+        chart.band(
+            seg["start_s"] / scale,
+            seg["end_s"] / scale,
+            ACTIVITY_COLOURS.get(seg["activity"], "#eee"),
+            0.35,
+        )
+    for ep in result.episodes:
+        chart.band(ep["start_s"] / scale, ep["end_s"] / scale, SIDE_COLOURS[ep["side"]], 0.25)
+        chart.strip(
+            ep["start_s"] / scale,
+            ep["end_s"] / scale,
+            SIDE_COLOURS[ep["side"]],
+            0,
+            f"{ep['side']} {ep['kind']} hip-hike, peak {ep['peak_deg']:.1f} deg",
+        )
+    for gap in result.gaps:
+        chart.band(gap.start_s / scale, gap.end_s / scale, "#555", 0.5)
+    if threshold is not None:
+        chart.hline(threshold, "#d62728")
+        chart.hline(-threshold, "#1f77b4")
+    chart.hline(0.0, "#999", "1 0")
+    # Break the line at gaps: a NaN after the last sample before each gap.
+    y = values.astype(float).copy()
+    if result.gaps:
+        idx = np.searchsorted(result.time_s, [g.start_s for g in result.gaps], side="right")
+        t = np.insert(t, idx, t[np.maximum(idx - 1, 0)])
+        y = np.insert(y, idx, np.nan)
+    chart.line(t, y, "#222")
+    return chart.render()
+
+
+def _legend() -> str:
+    parts = [
+        f'<span style="background:{c}">{a}</span>'
+        for a, c in ACTIVITY_COLOURS.items()
+        if a != "unknown"
+    ]
+    parts += [
+        f'<span style="background:{SIDE_COLOURS["left"]};color:white">hip-hike left</span>',
+        f'<span style="background:{SIDE_COLOURS["right"]};color:white">hip-hike right</span>',
+        '<span style="background:#555;color:white">lost data</span>',
+    ]
+    return '<p class="legend">' + "".join(parts) + "</p>"
+
+
+def _stride_charts(result: SessionResult) -> str:
+    s = result.strides
+    if len(s) == 0:
+        return "<p>No complete strides: no gait pattern to show.</p>"
+    t_scale = _time_axis(result)[1]
+    x_label = _time_axis(result)[2]
+    left = s["left_swing_obliquity_deg"].to_numpy(float)
+    right = s["right_swing_obliquity_deg"].to_numpy(float)
+    mid = ((s["start_s"] + s["end_s"]) / 2).to_numpy(float) / t_scale
+    both = np.concatenate([left, right])
+    both = both[np.isfinite(both)]
+    lo, hi = (
+        (min(-6.0, float(both.min()) - 1), max(6.0, float(both.max()) + 1))
+        if both.size
+        else (-6, 6)
+    )
+    chart = Chart(
+        (float(result.time_s[0] / t_scale), float(result.time_s[-1] / t_scale)),
+        (lo, hi),
+        x_label=x_label,
+        y_label="swing side (deg)",
+        title="Swing-side pelvis height per stride (+ = raised, normal gait: dropped)",
+    )
+    chart.hline(0.0, "#999", "1 0")
+    thr = result.hip_hike_params.gait_threshold_deg
+    chart.hline(thr, "#a94400")
+    chart.points(mid, left, SIDE_COLOURS["left"], "left swing")
+    chart.points(mid, right, SIDE_COLOURS["right"], "right swing")
+    rows = []
+    for name, values in (("left", left), ("right", right)):
+        v = values[np.isfinite(values)]
+        raised = int((v >= thr).sum())
+        rows.append([name, str(v.size), _fmt(float(np.median(v)) if v.size else None), f"{raised}"])
+    table = _table(
+        ["swing side", "strides", "median (deg)", f"strides raised >= {thr:g} deg"], rows
+    )
+    return chart.render() + table
+
+
+def _findings(result: SessionResult) -> list[str]:
+    out: list[str] = []
+    summary = result.summary()
+    eps = result.episodes
+    if result.calibration is None:
+        out.append(
+            f"<span class='warn'>No calibration: {escape(str(result.calibration_error))}</span>"
+        )
+    if eps:
+        total = sum(e["end_s"] - e["start_s"] for e in eps)
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for e in eps:
+            by_kind.setdefault(f"{e['kind']}|{e['side']}|{e['activity']}", []).append(e)
+        parts = []
+        for key, group in sorted(by_kind.items()):
+            kind, side, activity = key.split("|")
+            peak = max(e["peak_deg"] for e in group)
+            dur = sum(e["end_s"] - e["start_s"] for e in group)
+            what = "while walking (swing side raised)" if kind == "gait" else f"while {activity}"
+            parts.append(
+                f"{len(group)}× {side} side raised {what}, {_clock(dur)} in total, up to {peak:.1f}°"
+            )
+        out.append(
+            f"<b>{len(eps)} hip-hike episode{'s' if len(eps) != 1 else ''}</b> ({_clock(total)}): "
+            + "; ".join(parts)
+            + "."
+        )
+    else:
+        out.append("No hip-hiking was detected.")
+    g = result.gait_summary()
+    if g["steps"]:
+        out.append(
+            f"{g['steps']} steps in {len(result.bouts)} walking bout(s); cadence {_fmt(g['cadence_spm'], 0)} steps/min."
+        )
+        for side in ("left", "right"):
+            v = g.get(f"{side}_swing_obliquity_deg")
+            if v is not None:
+                state = (
+                    "rose (hip-hiking pattern)"
+                    if v > result.hip_hike_params.gait_threshold_deg
+                    else "dropped, as in normal gait"
+                    if v < 0
+                    else "stayed about level"
+                )
+                out.append(
+                    f"During {side} swing the {side} side of the pelvis {state}: median {v:+.1f}°."
+                )
+    for act in ("standing", "sitting"):
+        if act in summary and summary[act]["anterior_tilt_deg"]["mean"] is not None:
+            a = summary[act]["anterior_tilt_deg"]["mean"]
+            lat = summary[act]["lateral_tilt_deg"]["mean"]
+            direction = "forward" if a >= 0 else "backward"
+            out.append(
+                f"{act.capitalize()} ({_clock(summary[act]['duration_s'])}): pelvis tilted {abs(a):.1f}° {direction} "
+                f"of neutral on average, lateral tilt {lat:+.1f}° (+ = left side higher)."
+            )
+    if result.gaps:
+        lost = sum(g.end_s - g.start_s for g in result.gaps)
+        out.append(
+            f"<span class='warn'>{len(result.gaps)} gap(s) of lost data, {lost:.1f} s in total: shown dark grey, never filled in.</span>"
+        )
+    return out
+
+
+def render_html(result: SessionResult) -> str:
+    """The report as one HTML string (inline CSS and SVG, no external files)."""
+    meta = result.meta
+    cal = result.calibration
+    summary = result.summary()
+    facts = [
+        ["file", escape(result.source)],
+        ["device", _fmt(meta.get("device"))],
+        ["subject / session", f"{_fmt(meta.get('subject_id'))} / {_fmt(meta.get('session_id'))}"],
+        ["start (UTC)", _fmt(meta.get("start_time_utc"))],
+        ["duration", _clock(result.duration_s)],
+        ["samples", f"{result.time_s.size:,} at {result.rate_hz:g} Hz"],
+        [
+            "lost data",
+            f"{len(result.gaps)} gap(s), {sum(g.lost_samples for g in result.gaps):,} samples",
+        ],
+    ]
+    if cal is not None:
+        q = cal.quality
+        cal_rows = [
+            ["method", escape(cal.method)],
+            [
+                "quiet standing used",
+                f"{q.standing_s:.1f} s (acc SD {_fmt(q.stillness_acc_std_mps2, 3)} m/s²)",
+            ],
+            ["walking used", f"{q.walking_s:.1f} s"],
+            ["direction confidence", _fmt(q.direction_confidence, 2)],
+            ["direction spread (RMS)", f"{_fmt(q.residual_deg)}°"],
+            ["standing tilt offset", f"{cal.standing_tilt_deg:g}°"],
+        ] + [["note", escape(n)] for n in q.notes]
+    else:
+        cal_rows = [["method", "none"], ["reason", escape(str(result.calibration_error))]]
+    act_rows = []
+    for act, s in summary.items():
+        act_rows.append(
+            [
+                act,
+                _clock(s["duration_s"]),
+                f"{_fmt(s['anterior_tilt_deg']['mean'])} ± {_fmt(s['anterior_tilt_deg']['sd'])}",
+                f"{_fmt(s['lateral_tilt_deg']['mean'])} ± {_fmt(s['lateral_tilt_deg']['sd'])}",
+                f"{s['hip_hike_pct']:.1f} %",
+            ]
+        )
+    ep_rows = [
+        [
+            str(i + 1),
+            e["side"],
+            e["kind"],
+            e["activity"],
+            _clock(e["start_s"]),
+            f"{e['end_s'] - e['start_s']:.1f} s",
+            f"{e['peak_deg']:.1f}°",
+            f"{e['mean_deg']:.1f}°",
+        ]
+        for i, e in enumerate(result.episodes)
+    ]
+    g = result.gait_summary()
+    bout_rows = [
+        [
+            _clock(b["start_s"]),
+            f"{b['end_s'] - b['start_s']:.0f} s",
+            str(b["n_steps"]),
+            _fmt(b["cadence_spm"], 0),
+            _fmt(b["stride_time_cv_pct"]),
+            _fmt(b["step_asymmetry_pct"]),
+        ]
+        for b in result.bouts
+    ]
+    thr = result.hip_hike_params.static_threshold_deg
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    html = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>pelviscope report – {escape(result.source)}</title><style>{CSS}</style></head><body>",
+        "<h1>Pelvic posture report</h1>",
+        f"<p class='sub'>pelviscope · {escape(result.source)} · generated {generated}</p>",
+        "<h2>Findings</h2><ul class='findings'>"
+        + "".join(f"<li>{f}</li>" for f in _findings(result))
+        + "</ul>",
+        "<h2>Session</h2>" + _table(["", ""], facts, "facts"),
+        "<h2>Calibration</h2>" + _table(["", ""], cal_rows, "facts"),
+        "<h2>Per activity</h2>",
+        _table(
+            [
+                "activity",
+                "time",
+                "anterior tilt (°) mean ± SD",
+                "lateral tilt (°) mean ± SD",
+                "hip-hiking",
+            ],
+            act_rows,
+        ),
+        "<p class='sub'>Angles relative to the neutral standing posture of the calibration. "
+        "Anterior tilt + = pelvis tipped forward; lateral tilt + = left side higher.</p>",
+        "<h2>Timeline</h2>",
+        _legend(),
+        _timeline(result, result.anterior_tilt_deg, "anterior tilt (°)", None),
+        _timeline(result, result.lateral_tilt_deg, "lateral tilt (°)", thr),
+        f"<p class='sub'>Dashed lines: static hip-hike threshold ±{thr:g}°. Top strips: hip-hike episodes.</p>",
+        "<h2>Hip-hike episodes</h2>",
+        _table(
+            ["#", "raised side", "kind", "activity", "start", "duration", "peak", "mean"], ep_rows
+        )
+        if ep_rows
+        else "<p>None.</p>",
+        "<h2>Gait</h2>",
+        f"<p>Cadence {_fmt(g['cadence_spm'], 0)} steps/min · {g['steps']} steps · {g['strides']} strides · "
+        f"median obliquity ROM {_fmt(g['obliquity_rom_deg'])}° · median anterior-tilt ROM {_fmt(g['anterior_tilt_rom_deg'])}°</p>",
+        _table(
+            ["bout start", "length", "steps", "cadence", "stride CV %", "step asymmetry %"],
+            bout_rows,
+        )
+        if bout_rows
+        else "",
+        _stride_charts(result),
+        "<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in result.notes) + "</ul>"
+        if result.notes
+        else "",
+        "</body></html>",
+    ]
+    return "\n".join(html)

@@ -609,7 +609,7 @@ def _scan(buf: _Buffer, path: str) -> _Scan:
                         Marker(float(obj["time_s"]), str(obj["label"]), str(obj["note"]))
                     )
                 elif tag == TAG_META:
-                    s.meta.update(obj)
+                    s.meta.update({k: v for k, v in obj.items() if k not in STRUCTURAL_KEYS})
                 elif tag == TAG_END:
                     s.end, s.end_pos = dict(obj), pos
                 elif tag == TAG_HEAD:

@@ -86,11 +86,19 @@ def _window_bounds(t: FloatArray, half_s: float) -> tuple[IntArray, IntArray]:
     return lo, hi
 
 
+def _quantile_small(x: FloatArray, q: float) -> float:
+    """Linear-interpolated quantile of a short array (np.percentile's default, less overhead)."""
+    xs = np.sort(x)
+    pos = q * (xs.size - 1)
+    i = int(pos)
+    j = min(i + 1, xs.size - 1)
+    return float(xs[i] + (pos - i) * (xs[j] - xs[i]))
+
+
 def _local_strength(t: FloatArray, h: FloatArray, params: GaitParams) -> FloatArray:
     lo, hi = _window_bounds(t, params.strength_window_s)
-    scale = np.array(
-        [np.percentile(h[a:b], params.strength_percentile) for a, b in zip(lo, hi, strict=True)]
-    )
+    q = params.strength_percentile / 100.0
+    scale = np.array([_quantile_small(h[a:b], q) for a, b in zip(lo, hi, strict=True)])
     return np.asarray(h / np.maximum(scale, params.strength_floor_mps3), dtype=np.float64)
 
 
@@ -105,7 +113,7 @@ def _local_step_time(t: FloatArray, w: FloatArray, params: GaitParams) -> FloatA
             d = np.diff(strong_t[a:b])
             d = d[(d >= params.min_step_s) & (d <= params.max_step_s)]
             if d.size >= 2:
-                out[k] = np.median(d)
+                out[k] = _quantile_small(d, 0.5)
     return np.clip(out, 1.5 * params.min_step_s, 0.8 * params.max_step_s)
 
 

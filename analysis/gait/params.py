@@ -62,14 +62,14 @@ class GaitParams:
     strength_window_s: float = 3.0
     strength_percentile: float = 80.0
     strength_floor_mps3: float = 10.0
-    min_strength: float = 0.3
+    min_strength: float = 0.35
     rhythm_weight: float = 2.0
     period_window_s: float = 2.5
     default_step_s: float = 0.55
     min_step_s: float = 0.2
     max_step_s: float = 1.5
     max_pause_s: float = 3.0
-    gap_cost: float = 1.0
+    gap_cost: float = 1.5
     min_bout_steps: int = 4
     side_band_hz: tuple[float, float] = (0.5, 2.0)
     gyr_side_weight: float = 0.5

@@ -11,6 +11,7 @@ from recordings import InputError, RecordingWriter, read_recording
 from recordings.format import MAGIC
 
 RATE_HZ = 100.0
+PER_CHUNK = 4
 
 
 def _write_chunked(path, n_chunks=6, per_chunk=10, close=True):
@@ -42,13 +43,13 @@ def _chunks(data: bytes):
 
 def test_truncated_at_every_offset(tmp_path):
     src = tmp_path / "full.psrec"
-    time_s, _ = _write_chunked(src)
+    time_s, _ = _write_chunked(src, n_chunks=4, per_chunk=PER_CHUNK)
     data = src.read_bytes()
     chunks = _chunks(data)
     head_end = chunks[0][0] + chunks[0][2]
     data_ends = [off + size for off, tag, size in chunks if tag == b"DATA"]
-    cut = tmp_path / "cut.psrec"
     for offset in range(len(data) + 1):
+        cut = tmp_path / f"cut{offset}.psrec"  # a new file: truncating one is slow on some FS
         cut.write_bytes(data[:offset])
         if offset < head_end:
             with pytest.raises(InputError) as err:
@@ -57,9 +58,9 @@ def test_truncated_at_every_offset(tmp_path):
             continue
         got = read_recording(cut)
         complete = sum(1 for end in data_ends if end <= offset)
-        n_expected = complete * 10
+        n_expected = complete * PER_CHUNK
         assert got.n_samples == n_expected, offset
-        np.testing.assert_array_equal(got.time_s, time_s[:n_expected])
+        assert np.array_equal(got.time_s, time_s[:n_expected]), offset
         if offset == len(data):
             assert got.warnings == []
         else:
@@ -108,11 +109,11 @@ def test_flipped_byte_in_data_skips_one_chunk_and_reports_a_gap(tmp_path):
 
 def test_every_single_byte_flip_never_crashes(tmp_path):
     src = tmp_path / "a.psrec"
-    _write_chunked(src, n_chunks=3)
+    _write_chunked(src, n_chunks=2, per_chunk=PER_CHUNK)
     data = src.read_bytes()
     head_end = _chunks(data)[0][0] + _chunks(data)[0][2]
-    bad = tmp_path / "bad.psrec"
     for pos in range(len(data)):
+        bad = tmp_path / f"bad{pos}.psrec"
         flipped = bytearray(data)
         flipped[pos] ^= 0xFF
         bad.write_bytes(bytes(flipped))
@@ -125,7 +126,7 @@ def test_every_single_byte_flip_never_crashes(tmp_path):
                 read_recording(bad)
             continue
         got = read_recording(bad)  # a minor version or a damaged chunk: readable
-        assert got.n_samples >= 20 or got.warnings
+        assert got.n_samples >= PER_CHUNK or got.warnings
 
 
 def test_garbage_appended_after_close(tmp_path):

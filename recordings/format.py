@@ -580,7 +580,10 @@ def _scan(buf: _Buffer, path: str) -> _Scan:
     rsize = dtype.itemsize
     pos += _CHUNK.size + hlen
     mv = memoryview(buf)
+    # the hot loop (one pass per chunk): names bound locally
     unpack, hsize, crc32 = _CHUNK.unpack_from, _CHUNK.size, zlib.crc32
+    data_head, dsize, bsize = _DATA_HEAD.unpack_from, _DATA_HEAD.size, _BATCH_DTYPE.itemsize
+    add_data, tag_data = s.data.append, TAG_DATA
     while pos < n:
         if s.end is not None:
             s.trailing = n - pos
@@ -588,16 +591,17 @@ def _scan(buf: _Buffer, path: str) -> _Scan:
         ok = False
         if n - pos >= hsize:
             tag, length, crc = unpack(buf, pos)
-            p0, end = pos + hsize, pos + hsize + length
+            p0 = pos + hsize
+            end = p0 + length
             ok = end <= n and crc32(mv[p0:end], crc32(mv[pos : pos + 8])) == crc
-        if ok and tag == TAG_DATA:
-            ns, nb = _DATA_HEAD.unpack_from(buf, p0)
-            start = p0 + _DATA_HEAD.size + nb * _BATCH_DTYPE.itemsize
-            if start + ns * rsize == end:
-                s.data.append((start, ns, nb, p0))
-                pos = end
-                continue
-            ok = False
+            if ok and tag == tag_data:
+                ns, nb = data_head(buf, p0)
+                start = p0 + dsize + nb * bsize
+                if start + ns * rsize == end:
+                    add_data((start, ns, nb, p0))
+                    pos = end
+                    continue
+                ok = False
         if ok:
             try:
                 obj: Any = json.loads(mv[p0:end].tobytes()) if tag in _KNOWN_TAGS else None

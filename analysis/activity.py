@@ -29,7 +29,7 @@ sample, and reports transitions as events only (their samples keep the posture l
 
 Without calibration (``anterior_tilt_deg=None``) the posture comes from the inclination
 change relative to the first quiet upright posture (signless): sitting is then any
-still posture inclined 7-60 deg from upright (a standing forward bend also reads as
+still posture inclined 9-60 deg from upright (a standing forward bend also reads as
 sitting), lying is > 60 deg, and transitions are located by level crossings without the
 forward-lean check. Walking and lying are as reliable as with a calibration; sitting and
 standing less so. The accelerometer alone is enough: the features use acceleration and
@@ -138,7 +138,7 @@ class ActivityParams:
     level_window_s: float = 5.0
     transition_level_frac: float = 0.15
     min_lean_deg: float = 4.0
-    uncalibrated_sit_incl_deg: float = 12.0
+    uncalibrated_sit_incl_deg: float = 9.0
     max_lag_s: float = 2.0
 
     def __post_init__(self) -> None:
@@ -921,7 +921,7 @@ class ActivityTracker:
             return []
         p = self.params
         states = np.asarray(self._hist_states, np.intp)
-        runs = _runs(states)
+        runs = _runs(_FAMILY_OF_STATE[states])
         need = _n(p.level_window_s + 1.0, 1 / p.frame_s)
         events = []
         for i in range(1, len(runs)):

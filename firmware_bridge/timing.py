@@ -17,6 +17,8 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
+#: A new pair this far under the fitted line triggers a refit (seconds).
+REFIT_TOLERANCE_S = 50e-6
 #: Largest clock rate error accepted from a fit; anything beyond is treated as noise.
 MAX_DRIFT_PPM = 2000.0
 
@@ -72,7 +74,7 @@ class ClockModel:
         Buckets kept (the fit window is ``bucket_s * max_buckets``).
     """
 
-    def __init__(self, *, bucket_s: float = 0.25, max_buckets: int = 2400) -> None:
+    def __init__(self, *, bucket_s: float = 0.5, max_buckets: int = 1200) -> None:
         self.bucket_s = bucket_s
         self.max_buckets = max_buckets
         self._origin_s: float | None = None
@@ -112,10 +114,12 @@ class ClockModel:
         old = self._buckets.get(key)
         if old is None or host_s - x < old[1] - old[0]:
             self._buckets[key] = (x, host_s)
-            self._dirty = True
+            # Refit when a bucket opens, or when this pair lies under the current line
+            # (the fit must stay a lower envelope); not for every notification.
+            below = host_s < self._offset_s + self._slope * x - REFIT_TOLERANCE_S
+            self._dirty = self._dirty or old is None or below
         if len(self._buckets) > self.max_buckets:
-            for k in sorted(self._buckets)[: len(self._buckets) - self.max_buckets]:
-                del self._buckets[k]
+            del self._buckets[min(self._buckets)]
 
     def _refit(self) -> None:
         if not self._dirty:

@@ -89,9 +89,10 @@ class HipHikeParams:
         (sit-to-stand ~2-3 s) are shorter; a held posture is longer.
     static_max_interruption_s : float
         Longest interruption an episode survives: samples below the release level, samples
-        of another activity (shifting on the chair, a short movement labelled
-        ``transition``) or lost data. 2 s: a short movement within a sit, not a new
-        posture.
+        of a non-static activity (shifting on the chair, a short movement labelled
+        ``transition``), unknown tilt or lost data. 2 s: a short movement within a sit,
+        not a new posture. A change to the other static activity (sitting <-> standing)
+        ends the episode at once.
     static_activities : tuple of str
         Activities in which static episodes are sought (lying is excluded: obliquity
         relative to standing is not meaningful there).
@@ -419,7 +420,7 @@ class _StaticDetector:
         level = np.where(
             mag >= p.static_threshold_deg, 2, np.where(mag >= p.static_release_deg, 1, 0)
         )
-        level = (level * np.sign(lat)).astype(np.intp)
+        level = (level * np.sign(np.nan_to_num(lat))).astype(np.intp)
         level[act_code < 0] = 0
         code = act_code * 8 + level  # unique per (activity, signed level)
         breaks = (
@@ -438,6 +439,10 @@ class _StaticDetector:
             if same_act and sign * level >= 1 and t[0] - sp.end_s <= p.static_max_interruption_s:
                 sp.commit()
                 self._add(sp, t, lat * sign)
+                return
+            if act >= 0 and not same_act:  # e.g. stood up: a new posture, a new episode
+                self._close()
+                self._run(t, lat, act, level)
                 return
             k = int(np.searchsorted(t, sp.end_s + p.static_max_interruption_s, side="right"))
             if same_act and k > 0:

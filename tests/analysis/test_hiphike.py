@@ -13,7 +13,10 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from analysis import quaternion as quat
+from analysis.activity import classify_activity
 from analysis.calibration import calibrate_auto
+from analysis.gait import detect_gait
 from analysis.hiphike import (
     HipHikeEpisode,
     HipHikeParams,
@@ -242,6 +245,50 @@ def test_turns_and_speed_changes_are_not_flagged(seed):
     n_turns = sum(len(p.turns) for p in turns_scenario(seed).phases if isinstance(p, Walk))
     print(f"\nHIPHIKE turns scenario seed {seed} ({n_turns} turns): {flagged:.1f} s flagged")
     assert flagged < 5.0
+
+
+def _end_to_end(scenario: Scenario, seed: int) -> tuple[list[HipHikeEpisode], list, float]:
+    """Recording -> orientation, calibration, tilt, activity, gait -> hip hikes."""
+    s = simulate(scenario, rate_hz=100, mount=Rotation.random(random_state=seed), seed=seed)
+    rec = s.recording
+    q = estimate_quat_wxyz(rec.acc_mps2, rec.gyr_rps, rec.rate_hz, offline=True)
+    cal = calibrate_auto(rec.acc_mps2, rec.gyr_rps, q, rec.rate_hz, time_s=rec.time_s)
+    anterior, lateral = pelvic_tilt_deg(q, cal)
+    activity = classify_activity(rec.time_s, rec.acc_mps2, anterior, lateral, rec.rate_hz)
+    m = quat.to_matrix(cal.sensor_to_pelvis_quat_wxyz)
+    gait = detect_gait(
+        rec.acc_mps2 @ m.T,
+        rec.gyr_rps @ m.T,
+        rate_hz=rec.rate_hz,
+        up_p=quat.up_in_sensor(q) @ m.T,
+    )
+    ic_time_s = rec.time_s[0] + gait.ic_time_s  # detect_gait counts from the first sample
+    eps = detect_hip_hikes(rec.time_s, lateral, activity.labels, ic_time_s, gait.ic_side)
+    k = s.truth.device_clock_scale
+    true = [
+        dataclasses.replace(e, start_s=e.start_s * k, end_s=e.end_s * k) for e in s.truth.episodes
+    ]
+    return eps, true, float(rec.time_s[-1])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_end_to_end_with_activity_and_gait_modules(seed):
+    eps, true, _ = _end_to_end(hike_scenario(seed), seed)
+    for t in true:
+        match = [d for d in eps if (d.side, d.kind) == (t.side, t.kind)]
+        share = sum(_overlap_s(d, t) for d in match) / (t.end_s - t.start_s)
+        assert share >= 0.5, (t, eps)
+    extra = sum(
+        d.duration_s - sum(_overlap_s(d, _widened(t, RAMP_S)) for t in true if t.side == d.side)
+        for d in eps
+    )
+    eps_turns, _, dur = _end_to_end(turns_scenario(seed), seed)
+    print(
+        f"\nHIPHIKE end-to-end seed {seed}: {len(eps)} detected / {len(true)} true, "
+        f"{extra:.1f} s outside; turns scenario {_flagged_s(eps_turns):.1f} s of {dur:.0f} s"
+    )
+    assert len(eps) == len(true) and extra < 5.0
+    assert _flagged_s(eps_turns) < 5.0
 
 
 # ---------------------------------------------------------------------------- live

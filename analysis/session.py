@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -303,7 +303,15 @@ def analyze_recording(
         lateral = np.full(rec.n_samples, np.nan)
         m = None
     report(0.55, "activity")
-    act = classify_activity(rec.time_s, rec.acc_mps2, rec.gyr_rps, anterior, lateral, rate)
+    calibrated = calibration is not None
+    act = classify_activity(
+        rec.time_s,
+        rec.acc_mps2,
+        anterior if calibrated else None,
+        lateral if calibrated else None,
+        rate,
+        quat_wxyz=q,
+    )
     notes.extend(n for n in act.notes if n not in notes)
     report(0.7, "gait")
     up_s = quat.up_in_sensor(q)
@@ -348,8 +356,8 @@ def analyze_recording(
         gaps=list(rec.gaps),
         calibration=calibration,
         calibration_error=cal_error,
-        segments=[dict(s) for s in act.segments],
-        transitions=[dict(t) for t in act.transitions],
+        segments=[{"activity": a, "start_s": t0, "end_s": t1} for a, t0, t1 in act.segments],
+        transitions=[asdict(t) for t in act.transitions],
         steps=[
             {"time_s": float(t), "side": str(s), "event": "initial_contact", "confidence": float(c)}
             for t, s, c in zip(ic_t, ic_side, ic_conf, strict=True)

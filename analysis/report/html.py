@@ -147,7 +147,7 @@ def _stride_charts(result: SessionResult) -> str:
         title="Swing-side pelvis height per stride (+ = raised, normal gait: dropped)",
     )
     chart.hline(0.0, "#999", "1 0")
-    thr = result.hip_hike_params.gait_threshold_deg
+    thr = result.hip_hike_params.gait_elevation_deg
     chart.hline(thr, "#a94400")
     chart.points(mid, left, SIDE_COLOURS["left"], "left swing")
     chart.points(mid, right, SIDE_COLOURS["right"], "right swing")
@@ -201,7 +201,7 @@ def _findings(result: SessionResult) -> list[str]:
             if v is not None:
                 state = (
                     "rose (hip-hiking pattern)"
-                    if v > result.hip_hike_params.gait_threshold_deg
+                    if v > result.hip_hike_params.gait_elevation_deg
                     else "dropped, as in normal gait"
                     if v < 0
                     else "stayed about level"

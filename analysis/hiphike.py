@@ -32,6 +32,15 @@ app (:class:`HipHikeTracker`, fed chunk by chunk); the batch function *is* the t
 one chunk, so both give the same episodes. :func:`hip_hike_labels` gives the per-sample
 ``hip_hike`` column of the CSV (DESIGN section 3).
 
+Live use::
+
+    tracker = HipHikeTracker(HipHikeParams(static_threshold_deg=5.0))
+    for chunk in stream:  # samples, their activity, contacts found since the last chunk
+        out = tracker.update(chunk.time_s, chunk.lateral_tilt_deg, chunk.activity,
+                             chunk.ic_time_s, chunk.ic_side)
+        show(out.flag, out.ongoing); store(out.closed)
+    store(tracker.finish().closed)
+
 The per-step swing elevation comes from :func:`step_obliquity`, a small pure function;
 another estimator (e.g. from ``analysis.gait``) can replace it as long as it returns a
 :class:`StepObliquity` row per step.
@@ -290,7 +299,7 @@ class StepObliquity(NamedTuple):
         Mean lateral tilt in mid-swing, positive = swing side raised, deg.
     sum_deg : float
         Sum of the finite lateral-tilt samples in ``[start_s, end_s)`` (+ = left up), deg.
-    count : int
+    n_samples : int
         Their number.
     max_deg, min_deg : float
         Their extremes, deg.
@@ -302,7 +311,7 @@ class StepObliquity(NamedTuple):
     valid: bool
     elevation_deg: float
     sum_deg: float
-    count: int
+    n_samples: int
     max_deg: float
     min_deg: float
 
@@ -441,7 +450,7 @@ class _StaticDetector:
                 self._add(sp, t, lat * sign)
                 return
             if act >= 0 and not same_act:  # e.g. stood up: a new posture, a new episode
-                self._close()
+                self.close()
                 self._run(t, lat, act, level)
                 return
             k = int(np.searchsorted(t, sp.end_s + p.static_max_interruption_s, side="right"))
@@ -452,7 +461,7 @@ class _StaticDetector:
                 sp.pend_peak = max(sp.pend_peak, float(signed.max()))
             if k == t.size and not (same_act and sign * level >= 1):
                 return
-            self._close()
+            self.close()
             t, lat = t[k:], lat[k:]
             if t.size == 0:
                 return
@@ -470,12 +479,7 @@ class _StaticDetector:
         if sp.end_s - sp.start_s >= self.p.static_min_duration_s:
             sp.confirmed = True
 
-    def expire(self, now_s: float) -> None:
-        """Close the open span when no sample has continued it for too long."""
-        if self.span is not None and now_s - self.span.end_s > self.p.static_max_interruption_s:
-            self._close()
-
-    def _close(self) -> None:
+    def close(self) -> None:
         if self.span is not None and self.span.confirmed:
             self.closed.append(self.span.episode("static"))
         self.span = None
@@ -500,12 +504,12 @@ class _GaitDetector:
         sign = 1.0 if side == "left" else -1.0
         offset = math.nan
         if prev is not None and prev.valid and prev.end_s == step.start_s:
-            n = prev.count + step.count
+            n = prev.n_samples + step.n_samples
             offset = sign * (prev.sum_deg + step.sum_deg) / n if n else math.nan
         hiked = step.elevation_deg >= p.gait_elevation_deg and offset >= p.gait_min_offset_deg
-        for run_side, run in self.runs.items():  # the step belongs to every open run
+        for run_side, other in self.runs.items():  # the step belongs to every open run
             if run_side != side:
-                self._pend(run, step, -sign)
+                self._pend(other, step, -sign)
         run = self.runs.get(side)
         if not hiked:
             if run is not None and run.misses < p.gait_max_missed_strides:
@@ -526,9 +530,9 @@ class _GaitDetector:
 
     @staticmethod
     def _pend(run: _Span, step: StepObliquity, sign: float) -> None:
-        if step.count:
+        if step.n_samples:
             run.pend_total += sign * step.sum_deg
-            run.pend_count += step.count
+            run.pend_count += step.n_samples
             run.pend_peak = max(run.pend_peak, step.max_deg if sign > 0 else -step.min_deg)
 
     def close(self, side: str) -> None:
@@ -576,7 +580,6 @@ class HipHikeTracker:
         self._prev_ic: tuple[float, str] | None = None
         self._pending_ics: list[tuple[float, str]] = []
         self._last_t = -math.inf
-        self._reported = 0
         self.episodes: list[HipHikeEpisode] = []
 
     def update(
@@ -635,7 +638,6 @@ class HipHikeTracker:
             self._walk = np.concatenate((self._walk, np.isin(act, p.gait_activities)))
         self._pending_ics.extend(zip(ics.tolist(), sides.tolist(), strict=True))
         self._process_steps(final=False)
-        self._static.expire(self._last_t)
         last_step = self._gait.prev
         if (
             last_step is not None
@@ -648,15 +650,14 @@ class HipHikeTracker:
     def finish(self) -> HipHikeUpdate:
         """End of data: evaluate the remaining contacts and close every episode."""
         self._process_steps(final=True)
-        self._static.expire(math.inf)
+        self._static.close()
         self._gait.close_all()
         return self._report()
 
     @property
     def flag(self) -> str:
         """The side raised right now (``"left"``, ``"right"``) or ``""``."""
-        ongoing = self._ongoing()
-        return max(ongoing, key=lambda e: e.start_s).side if ongoing else ""
+        return _flag(self._ongoing())
 
     def _process_steps(self, *, final: bool) -> None:
         while self._pending_ics and (final or self._pending_ics[0][0] <= self._last_t):
@@ -694,8 +695,12 @@ class HipHikeTracker:
         new.sort(key=lambda e: e.start_s)
         self.episodes.extend(new)
         ongoing = self._ongoing()
-        flag = max(ongoing, key=lambda e: e.start_s).side if ongoing else ""
-        return HipHikeUpdate(new, ongoing, flag)
+        return HipHikeUpdate(new, ongoing, _flag(ongoing))
+
+
+def _flag(ongoing: list[HipHikeEpisode]) -> str:
+    """Side of the most recently started ongoing episode, or ``""``."""
+    return max(ongoing, key=lambda e: e.start_s).side if ongoing else ""
 
 
 # ----------------------------------------------------------------------------- batch

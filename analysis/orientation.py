@@ -99,6 +99,7 @@ class OrientationParams:
         Duration of that faster accelerometer correction in s.
     acc_only_tau_s : float
         Time constant in s of the accelerometer low-pass used when there is no gyroscope.
+        That filter runs across gaps up to this long and restarts after longer ones.
     """
 
     tau_acc_s: float = 3.0
@@ -535,9 +536,13 @@ def _classify_gaps(
     ``previous`` holds the accelerometer and gyroscope sample before ``acc[0]`` (for a gap
     before the first sample of a chunk).
     """
+    if gyr is None:  # acc-only low-pass: restart only once its memory is stale
+        return np.where(gap_missing / rate_hz > params.acc_only_tau_s, _RECOVER, _BRIDGE).astype(
+            np.int8
+        )
     long_gap = gap_missing / rate_hz > params.max_bridged_gap_s
     kind = np.where(long_gap, _RECOVER, _BRIDGE).astype(np.int8)
-    if gyr is None or gap_missing.size == 0:
+    if gap_missing.size == 0:
         return kind
     ts = 1.0 / rate_hz
     for k in range(gap_index.size):

@@ -256,6 +256,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out_dir:
         args.out_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(args.jobs, len(files)))
+    # Workers get a picklable copy of the options (without the dispatcher's module).
+    args = argparse.Namespace(**{k: v for k, v in vars(args).items() if not k.startswith("_")})
     if jobs == 1:
         rows = [_batch_row(f, args, calibration, params) for f in files]
     else:

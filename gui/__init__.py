@@ -1,1 +1,4 @@
-"""pyqtgraph/Qt apps: the live sensor dashboard and the recorded-session review window."""
+"""pyqtgraph/Qt apps: the live dashboard (``gui.live``) and shared widgets (``gui.widgets``).
+
+The recorded-session review window goes in ``gui.review``.
+"""

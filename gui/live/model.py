@@ -1,0 +1,349 @@
+"""The dashboard's state, without Qt: a source, ring buffers, the analysis, the recording.
+
+The window calls :meth:`LiveModel.tick` from a ~30 Hz timer; ``tick`` drains the
+source's thread-safe queue, runs the incremental analysis on each batch, appends to the
+ring buffers and writes the recording. The window then reads :meth:`LiveModel.snapshot`.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.activity import LABELS
+from analysis.calibration import Calibration, mount_preset
+from analysis.guided_calibration import GuidedStatus
+from analysis.hiphike import HipHikeEpisode
+from firmware_bridge.source import Batch, SampleSource, SourceStatus, State
+from gui.live.pipeline import LivePipeline
+from gui.live.recording import LiveRecording
+from gui.live.ring import RingBuffer
+from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
+from recordings import Marker
+
+FloatArray = NDArray[np.float64]
+#: Activity label -> code in the ring buffer (-1 = not decided yet).
+ACTIVITY_CODES = {name: i for i, name in enumerate(LABELS)}
+#: Data older than this while "streaming" is shown as stalled.
+STALE_AFTER_S = 1.0
+#: Samples averaged for the big readouts, s.
+READOUT_SPAN_S = 0.25
+
+
+@dataclass
+class Snapshot:
+    """What the window draws, read after each tick.
+
+    Attributes
+    ----------
+    time_s, anterior_tilt_deg, lateral_tilt_deg : ndarray
+        Samples of the visible window, NaN after each gap (a break in the curve).
+    activity_code : ndarray of int8
+        Activity code per sample (index into ``analysis.activity.LABELS``, -1 undecided).
+    now_s : float
+        Newest sample time (the right edge of the plots).
+    episodes : list of HipHikeEpisode
+        Hip-hike episodes overlapping the window, closed and ongoing.
+    markers : list of Marker
+        Markers of the current recording (dashboard clock).
+    """
+
+    time_s: FloatArray
+    anterior_tilt_deg: FloatArray
+    lateral_tilt_deg: FloatArray
+    activity_code: NDArray[np.int8]
+    now_s: float
+    episodes: list[HipHikeEpisode] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Readout:
+    """The big numbers and the hip-hike indicator."""
+
+    anterior_tilt_deg: float
+    lateral_tilt_deg: float
+    activity: str
+    cadence_spm: float
+    hip_hike_side: str
+    hip_hike_deg: float
+    hip_hike_duration_s: float
+
+
+class LiveModel:
+    """Everything the live dashboard shows, fed from a :class:`SampleSource`.
+
+    Parameters
+    ----------
+    settings : LiveSettings, optional
+        Thresholds, window, preset.
+    clock : callable
+        Wall clock for staleness (``time.monotonic``).
+    """
+
+    def __init__(
+        self, settings: LiveSettings | None = None, *, clock: Any = time.monotonic
+    ) -> None:
+        self.settings = settings or LiveSettings()
+        self.clock = clock
+        self.source: SampleSource | None = None
+        self.source_label = ""
+        self.ring: RingBuffer | None = None
+        self.pipeline: LivePipeline | None = None
+        self.rate_hz = 0.0
+        self._calibration: Calibration = mount_preset(self.settings.mount_preset)
+        self.calibrated = False
+        self.guided_status: GuidedStatus | None = None
+        self.episodes: list[HipHikeEpisode] = []
+        self.ongoing: list[HipHikeEpisode] = []
+        self.hip_hike_flag = ""
+        self.gaps: collections.deque[tuple[float, float]] = collections.deque()
+        self.recording: LiveRecording | None = None
+        self.last_recording: Path | None = None
+        self.status = SourceStatus()
+        self._act_offset = 0
+        self._last_data_wall = -math.inf
+        self._pending_host_s: list[float] = []
+        #: Notification-to-screen latencies (s), appended by :meth:`note_painted`.
+        self.latencies_s: collections.deque[float] = collections.deque(maxlen=2000)
+        #: Hip-hike onsets since the last call of :meth:`take_onsets` (for the sound).
+        self._onsets: list[HipHikeEpisode] = []
+
+    # ---- connection ---------------------------------------------------------------------
+    def connect(self, source: SampleSource, label: str = "") -> None:
+        """Start streaming from ``source`` (any previous one is stopped)."""
+        self.disconnect()
+        self.source, self.source_label = source, label
+        self.ring, self.pipeline = None, None
+        self.episodes.clear()
+        self.ongoing.clear()
+        self.gaps.clear()
+        self.hip_hike_flag = ""
+        source.start()
+
+    def disconnect(self) -> None:
+        """Stop the source (and any recording)."""
+        if self.recording is not None:
+            self.stop_recording()
+        if self.source is not None:
+            self.source.stop()
+            self.status = self.source.status
+            self.source = None
+
+    @property
+    def connection_text(self) -> str:
+        """Connection state in words; never "streaming" when data stopped coming."""
+        if self.source is None:
+            return "not connected"
+        state = self.status.state
+        if state == State.STREAMING and self.clock() - self._last_data_wall > STALE_AFTER_S:
+            return "connected - no data"
+        return {
+            State.IDLE: "starting", State.SCANNING: "searching", State.CONNECTING: "connecting",
+            State.STREAMING: "streaming", State.RECONNECTING: "reconnecting",
+            State.DISCONNECTED: "disconnected", State.FAILED: "failed",
+        }[state]
+
+    @property
+    def session_now_s(self) -> float:
+        """The source's session clock now (the clock of ``Batch.host_time_s``)."""
+        clock = getattr(self.source, "clock", None)
+        origin = getattr(self.source, "session_origin_s", None)
+        if clock is None or origin is None:
+            return math.nan
+        return float(clock()) - float(origin)
+
+    # ---- calibration ------------------------------------------------------------------------
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration in use (a mount preset until calibrated)."""
+        return self._calibration
+
+    def set_calibration(self, calibration: Calibration, *, calibrated: bool = True) -> None:
+        """Use a calibration (guided, loaded or a preset)."""
+        self._calibration, self.calibrated = calibration, calibrated
+        if self.pipeline is not None:
+            self.pipeline.set_calibration(calibration)
+        if self.recording is not None:
+            self.recording.update_meta({"calibration": calibration.to_dict()})
+
+    def use_preset(self, name: str) -> None:
+        """Fall back to a mount preset (raises ``CalibrationError`` for an unknown one)."""
+        self.set_calibration(mount_preset(name), calibrated=False)
+
+    def start_guided(self, mode: Literal["walk", "bend"] = "walk") -> None:
+        """Start the guided calibration (needs a stream)."""
+        if self.pipeline is None:
+            self.guided_status = GuidedStatus("failed", "Calibration failed.",
+                                              message="no sensor data yet: connect first")
+            return
+        self.guided_status = self.pipeline.start_guided(mode)
+
+    def cancel_guided(self) -> None:
+        """Abandon the guided calibration."""
+        if self.pipeline is not None:
+            self.pipeline.cancel_guided()
+        self.guided_status = None
+
+    # ---- settings -------------------------------------------------------------------------
+    def apply_settings(self, settings: LiveSettings) -> None:
+        """New settings; the hip-hike detector restarts when its thresholds change."""
+        old, self.settings = self.settings, settings
+        if self.pipeline is not None and old.hip_hike_params() != settings.hip_hike_params():
+            self.pipeline.set_hip_hike_params(settings.hip_hike_params())
+            self.ongoing, self.hip_hike_flag = [], ""
+
+    # ---- recording -----------------------------------------------------------------------
+    def start_recording(self, path: str | Path, meta: dict[str, Any]) -> None:
+        """Record from the next batch on (subject_id, session_id, notes in ``meta``)."""
+        if self.recording is not None:
+            self.stop_recording()
+        cal = self._calibration.to_dict() if self.calibrated else None
+        self.recording = LiveRecording(path, {"calibration": cal, "simulated":
+                                              "emulated" in self.source_label, **meta})
+
+    def stop_recording(self) -> Path | None:
+        """Close the recording; returns its path (None if no sample was written)."""
+        rec, self.recording = self.recording, None
+        if rec is None:
+            return None
+        rec.close(self.status)
+        self.last_recording = rec.path if rec.samples else None
+        return self.last_recording
+
+    def add_marker(self, label: str = "") -> Marker | None:
+        """A marker at the newest sample time, stored with the recording."""
+        if self.recording is None or self.ring is None or not len(self.ring):
+            return None
+        n = len(self.recording.markers) + 1
+        return self.recording.add_marker(self.now_s, label or f"marker {n}")
+
+    # ---- the 30 Hz tick ----------------------------------------------------------------------
+    def tick(self) -> int:
+        """Drain the source and process every batch; return the number of new samples."""
+        if self.source is None:
+            return 0
+        batches = self.source.poll()
+        self.status = self.source.status
+        n = 0
+        for b in batches:
+            if b.n_samples:
+                self._process(b)
+                n += b.n_samples
+        if n:
+            self._last_data_wall = self.clock()
+        return n
+
+    def _process(self, b: Batch) -> None:
+        if self.ring is None or self.pipeline is None:
+            self.rate_hz = b.rate_hz
+            cap = math.ceil(max(WINDOW_CHOICES_S) * b.rate_hz * 1.05) + 64
+            self.ring = RingBuffer(cap, {"t": (np.float64, np.nan), "ant": (np.float64, np.nan),
+                                         "lat": (np.float64, np.nan), "act": (np.int8, -1),
+                                         "brk": (np.bool_, False)})
+            self.pipeline = LivePipeline(b.rate_hz, self._calibration,
+                                         hip_hike_params=self.settings.hip_hike_params())
+            self._act_offset = 0
+        if b.gaps:
+            for g in b.gaps:
+                self.gaps.append((g.start_s, g.end_s))
+            if b.time_s[0] - self.now_s > 0.5:
+                self.pipeline.interrupt()
+        res = self.pipeline.feed(b.time_s, b.acc_mps2, b.gyr_rps)
+        brk = np.zeros(b.n_samples, dtype=bool)
+        brk[0] = bool(b.gaps)
+        self.ring.append(t=b.time_s, ant=res.anterior_tilt_deg, lat=res.lateral_tilt_deg, brk=brk)
+        if res.activity.labels.size:
+            uniq, inv = np.unique(res.activity.labels, return_inverse=True)
+            codes = np.array([ACTIVITY_CODES.get(str(u), -1) for u in uniq], np.int8)[inv]
+            self.ring.set_from("act", self._act_offset + res.activity.first_index, codes)
+        if res.calibration is not None:
+            self.guided_status = res.calibration
+            if res.calibration.phase == "done" and res.calibration.calibration is not None:
+                self.set_calibration(res.calibration.calibration)
+        hip = res.hip_hike
+        started = {(e.side, e.start_s) for e in self.ongoing}
+        self._onsets += [e for e in hip.ongoing if (e.side, e.start_s) not in started]
+        self.episodes.extend(hip.closed)
+        self.ongoing, self.hip_hike_flag = list(hip.ongoing), hip.flag
+        oldest = float(self.ring.last("t", len(self.ring))[0])
+        while self.episodes and self.episodes[0].end_s < oldest:
+            self.episodes.pop(0)
+        while self.gaps and self.gaps[0][1] < oldest:
+            self.gaps.popleft()
+        if b.host_time_s is not None:
+            self._pending_host_s.append(float(b.host_time_s[-1]))
+        if self.recording is not None:
+            self.recording.append(b, self.status)
+
+    def take_onsets(self) -> list[HipHikeEpisode]:
+        """Hip-hikes that started since the last call."""
+        out, self._onsets = self._onsets, []
+        return out
+
+    def note_painted(self) -> None:
+        """The window has put the latest data on screen: record the latencies."""
+        now = self.session_now_s
+        if math.isfinite(now):
+            self.latencies_s.extend(now - h for h in self._pending_host_s)
+        self._pending_host_s.clear()
+
+    # ---- reading ------------------------------------------------------------------------------
+    @property
+    def now_s(self) -> float:
+        """Newest sample time, s (0 before any data)."""
+        if self.ring is None or not len(self.ring):
+            return 0.0
+        return float(self.ring.last("t", 1)[0])
+
+    def snapshot(self, window_s: float | None = None) -> Snapshot:
+        """The samples of the last ``window_s`` (the settings' window by default)."""
+        window_s = self.settings.window_s if window_s is None else window_s
+        markers = list(self.recording.markers) if self.recording is not None else []
+        off = self.recording.offset_s if self.recording is not None else None
+        if off:
+            markers = [Marker(m.time_s + off, m.label, m.note) for m in markers]
+        ring = self.ring
+        if ring is None or not len(ring):
+            empty = np.empty(0)
+            return Snapshot(empty, empty, empty, np.empty(0, np.int8), 0.0, markers=markers)
+        k_max = int(window_s * self.rate_hz * 1.05) + 16
+        t = ring.last("t", k_max)
+        now = float(t[-1])
+        i = int(np.searchsorted(t, now - window_s))
+        t = t[i:]
+        t = t.copy()
+        ant, lat = ring.last("ant", t.size).copy(), ring.last("lat", t.size).copy()
+        act = ring.last("act", t.size).astype(np.int8)
+        brk = np.flatnonzero(ring.last("brk", t.size))
+        brk = brk[brk > 0]
+        if brk.size:  # a NaN between the samples around each gap breaks the curve
+            t = np.insert(t, brk, t[brk - 1])
+            ant = np.insert(ant, brk, np.nan)
+            lat = np.insert(lat, brk, np.nan)
+            act = np.insert(act, brk, -1)
+        eps = [e for e in [*self.episodes, *self.ongoing] if e.end_s >= now - window_s]
+        return Snapshot(t, ant, lat, act, now, eps, markers)
+
+    def readout(self) -> Readout:
+        """Current angles (mean of the last 0.25 s), activity, cadence and hip-hike state."""
+        nan = float("nan")
+        if self.ring is None or self.pipeline is None or not len(self.ring):
+            return Readout(nan, nan, "unknown", nan, "", nan, 0.0)
+        k = max(1, int(READOUT_SPAN_S * self.rate_hz))
+        ant, lat = self.ring.last("ant", k), self.ring.last("lat", k)
+        a = float(np.mean(ant)) if np.isfinite(ant).all() else float(ant[-1])
+        la = float(np.mean(lat)) if np.isfinite(lat).all() else float(lat[-1])
+        side, deg, dur = self.hip_hike_flag, nan, 0.0
+        if side:
+            ep = max((e for e in self.ongoing if e.side == side), key=lambda e: e.start_s)
+            deg, dur = abs(la), max(0.0, self.now_s - ep.start_s)
+        return Readout(a, la, self.pipeline.current_activity, self.pipeline.cadence_spm,
+                       side, deg, dur)

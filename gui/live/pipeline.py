@@ -1,0 +1,236 @@
+"""Incremental analysis of the live stream, wired from ``analysis`` (no Qt, no maths here).
+
+One :class:`LivePipeline` takes each decoded batch and runs, in order: the causal
+orientation + tilt (:class:`analysis.tilt.TiltTracker`), the guided calibration if one
+is running, the fixed-lag activity tracker, a rolling gait detection for cadence and
+initial contacts, and the incremental hip-hike tracker.
+
+Two wiring decisions (not analysis) are made here:
+
+* The hip-hike tracker is fed each sample as it arrives, labelled with the most recent
+  activity the activity tracker has *decided* (it decides ~1.9 s late). A held posture
+  keeps its label, so a static hip-hike is flagged ``static_min_duration_s`` after it
+  starts instead of ~1.9 s later; at posture changes the label lags by that much.
+* Cadence and initial contacts come from :func:`analysis.gait.detect_gait` re-run on the
+  last ``gait_window_s`` of gap-free data about once a second; contacts more than
+  ``gait_settle_s`` old (no longer near the window edge) are passed on to the hip-hike
+  tracker once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis import quaternion as quat
+from analysis.activity import ActivityTracker, ActivityUpdate
+from analysis.calibration import Calibration
+from analysis.gait import detect_gait
+from analysis.guided_calibration import GuidedCalibration, GuidedStatus
+from analysis.hiphike import HipHikeParams, HipHikeTracker, HipHikeUpdate
+from analysis.tilt import TiltTracker
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class ChunkResult:
+    """What one batch produced.
+
+    Attributes
+    ----------
+    time_s : ndarray, shape (N,)
+        Sample times, s (session clock).
+    anterior_tilt_deg, lateral_tilt_deg : ndarray, shape (N,)
+        Tilt per sample, deg (NaN before any calibration).
+    activity : ActivityUpdate
+        Labels decided in this call (they refer to earlier samples).
+    hip_hike : HipHikeUpdate
+        Closed and ongoing episodes, and the current flag.
+    calibration : GuidedStatus or None
+        Status of a running guided calibration.
+    """
+
+    time_s: FloatArray
+    anterior_tilt_deg: FloatArray
+    lateral_tilt_deg: FloatArray
+    activity: ActivityUpdate
+    hip_hike: HipHikeUpdate
+    calibration: GuidedStatus | None = None
+
+
+@dataclass
+class _GaitWindow:
+    """The last seconds of gap-free data in the sensor frame, for rolling gait detection."""
+
+    acc: list[FloatArray] = field(default_factory=list)
+    gyr: list[FloatArray] = field(default_factory=list)
+    up: list[FloatArray] = field(default_factory=list)
+    t: list[FloatArray] = field(default_factory=list)
+
+    def add(self, t: FloatArray, acc: FloatArray, gyr: FloatArray | None, up: FloatArray) -> None:
+        self.t.append(t)
+        self.acc.append(acc)
+        self.up.append(up)
+        if gyr is not None:
+            self.gyr.append(gyr)
+
+    def keep_last(self, seconds: float) -> None:
+        if not self.t:
+            return
+        t = np.concatenate(self.t)
+        i = int(np.searchsorted(t, t[-1] - seconds))
+        self.t = [t[i:]]
+        self.acc = [np.concatenate(self.acc)[i:]]
+        self.up = [np.concatenate(self.up)[i:]]
+        if self.gyr:
+            self.gyr = [np.concatenate(self.gyr)[i:]]
+
+    def clear(self) -> None:
+        self.acc, self.gyr, self.up, self.t = [], [], [], []
+
+    @property
+    def span_s(self) -> float:
+        return float(self.t[-1][-1] - self.t[0][0]) if self.t else 0.0
+
+
+class LivePipeline:
+    """Tilt, calibration, activity, cadence and hip-hikes, updated batch by batch.
+
+    Parameters
+    ----------
+    rate_hz : float
+        Sampling rate of the stream.
+    calibration : Calibration
+        Initial sensor-to-pelvis calibration (a mount preset until the user calibrates).
+    hip_hike_params : HipHikeParams, optional
+        Hip-hike thresholds.
+    gait_window_s : float
+        Length of the rolling window for cadence and contacts.
+    gait_every_s : float
+        How often (data time) the gait detection re-runs.
+    gait_settle_s : float
+        Contacts younger than this (relative to the window end) are not yet passed on.
+    """
+
+    def __init__(
+        self,
+        rate_hz: float,
+        calibration: Calibration,
+        *,
+        hip_hike_params: HipHikeParams | None = None,
+        gait_window_s: float = 10.0,
+        gait_every_s: float = 1.0,
+        gait_settle_s: float = 1.0,
+    ) -> None:
+        self.rate_hz = float(rate_hz)
+        self.tilt = TiltTracker(self.rate_hz, calibration)
+        self.activity = ActivityTracker(self.rate_hz)
+        self.hip_hike_params = hip_hike_params or HipHikeParams()
+        self.hip_hike = HipHikeTracker(self.hip_hike_params)
+        self.guided: GuidedCalibration | None = None
+        self.gait_window_s = gait_window_s
+        self.gait_every_s = gait_every_s
+        self.gait_settle_s = gait_settle_s
+        self._gait = _GaitWindow()
+        self._next_gait_s = -np.inf
+        self._last_ic_s = -np.inf
+        self._new_ics: list[tuple[float, str]] = []
+        #: Most recent activity label decided by the activity tracker.
+        self.current_activity = "unknown"
+        #: Cadence of the rolling window, steps/min (NaN when not walking).
+        self.cadence_spm = float("nan")
+        self.last_hip_hike = HipHikeUpdate([], [], "")
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration in use."""
+        cal = self.tilt.calibration
+        assert cal is not None
+        return cal
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        """Use another calibration from the next batch on."""
+        self.tilt.calibration = calibration
+        self._gait.clear()
+
+    def set_hip_hike_params(self, params: HipHikeParams) -> None:
+        """New thresholds: the hip-hike tracker restarts (past episodes are kept by the caller)."""
+        self.hip_hike_params = params
+        self.hip_hike = HipHikeTracker(params)
+        self._new_ics.clear()
+
+    def start_guided(self, mode: Literal["walk", "bend"] = "walk") -> GuidedStatus:
+        """Start a guided calibration; its status comes with each :class:`ChunkResult`."""
+        self.guided = GuidedCalibration(self.rate_hz, mode=mode)
+        return self.guided.status
+
+    def cancel_guided(self) -> None:
+        """Abandon a running guided calibration."""
+        self.guided = None
+
+    def interrupt(self) -> None:
+        """The stream had a gap: rolling windows must not bridge it."""
+        self._gait.clear()
+
+    def feed(
+        self, time_s: FloatArray, acc_mps2: FloatArray, gyr_rps: FloatArray | None
+    ) -> ChunkResult:
+        """Run every stage on one batch of samples (sensor frame, SI units)."""
+        q, anterior, lateral = self.tilt.update(acc_mps2, gyr_rps, time_s=time_s)
+        status = None
+        if self.guided is not None:
+            status = self.guided.update(acc_mps2, gyr_rps, q)
+            if status.phase == "done" and status.calibration is not None:
+                self.set_calibration(status.calibration)
+                self.guided = None
+            elif status.phase == "failed":
+                self.guided = None
+        act = self.activity.update(acc_mps2, anterior, lateral)
+        if act.labels.size:
+            self.current_activity = str(act.labels[-1])
+        self._update_gait(time_s, acc_mps2, gyr_rps, q)
+        labels = np.full(time_s.shape[0], self.current_activity)
+        ics = [ic for ic in self._new_ics if ic[0] > self._last_ic_s]
+        self._new_ics.clear()
+        if ics:
+            self._last_ic_s = ics[-1][0]
+        hip = self.hip_hike.update(
+            time_s, lateral, labels, [t for t, _ in ics], [s for _, s in ics]
+        )
+        self.last_hip_hike = hip
+        return ChunkResult(time_s, anterior, lateral, act, hip, status)
+
+    def _update_gait(
+        self, t: FloatArray, acc: FloatArray, gyr: FloatArray | None, q: FloatArray
+    ) -> None:
+        self._gait.add(t, acc, gyr, quat.up_in_sensor(q))
+        now = float(t[-1])
+        if now < self._next_gait_s:
+            return
+        self._next_gait_s = now + self.gait_every_s
+        self._gait.keep_last(self.gait_window_s)
+        if self._gait.span_s < 3.0:
+            self.cadence_spm = float("nan")
+            return
+        # Pelvis-frame signals: a fixed rotation of the sensor-frame ones.
+        m = quat.to_matrix(self.calibration.sensor_to_pelvis_quat_wxyz)
+        gw = self._gait
+        res = detect_gait(
+            gw.acc[0] @ m.T,
+            gw.gyr[0] @ m.T if gw.gyr else None,
+            rate_hz=self.rate_hz,
+            up_p=gw.up[0] @ m.T,
+        )
+        t_all = gw.t[0]
+        t_end = float(t_all[-1])
+        at = np.clip(np.rint(res.ic_time_s * self.rate_hz).astype(np.int64), 0, t_all.size - 1)
+        walking = self.current_activity == "walking"
+        self.cadence_spm = res.cadence_spm if (walking and res.n_steps >= 4) else float("nan")
+        for ic, side in zip(t_all[at], res.ic_side, strict=True):
+            fresh = not self._new_ics or ic > self._new_ics[-1][0] + 0.2
+            if fresh and self._last_ic_s + 0.2 < ic < t_end - self.gait_settle_s:
+                self._new_ics.append((float(ic), str(side)))

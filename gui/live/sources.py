@@ -1,0 +1,96 @@
+"""Where the dashboard's samples come from: a scanned BLE sensor or the emulated one (no Qt).
+
+Both are :class:`~firmware_bridge.client.BleSource` objects; the emulated sensor runs on
+the bumble stack behind the same client code as real hardware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from firmware_bridge.client import BleSource, Found, scan
+from firmware_bridge.emulator import EmulatedSensor, FaultConfig, emulated_source
+from firmware_bridge.profiles.pelviscope import PelviscopeProfile
+from firmware_bridge.profiles.pelviscope_profile import StreamConfig
+
+#: Address shown for the emulated sensor in the device list.
+EMULATED_ADDRESS = "emulated"
+
+
+@dataclass(frozen=True)
+class DeviceEntry:
+    """One row of the device list."""
+
+    name: str
+    kind: str
+    address: str
+    rssi: int | None
+
+    @classmethod
+    def from_found(cls, found: Found) -> DeviceEntry:
+        """A row for a device seen by a scan."""
+        return cls(found.name or "(no name)", found.profile, found.address, found.rssi)
+
+
+EMULATED_ENTRY = DeviceEntry("Emulated sensor", "emulated",
+                             EMULATED_ADDRESS, None)
+
+
+def scan_devices(timeout_s: float = 4.0) -> list[DeviceEntry]:
+    """Scan for sensors (blocking; run it off the GUI thread). Raises on adapter errors."""
+    found = asyncio.run(scan([PelviscopeProfile()], timeout_s=timeout_s))
+    return [DeviceEntry.from_found(f) for f in found]
+
+
+def ble_source(address: str | None, rate_hz: float = 200.0) -> BleSource:
+    """A client for a real sensor (``address`` None = the first one found)."""
+    return BleSource(profile=PelviscopeProfile(StreamConfig(rate_hz=rate_hz)), address=address)
+
+
+def simulated_signal(
+    scenario: Any = None, *, rate_hz: float = 200.0, start_s: float = 0.0, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sensor-frame signal of a simulated session from ``start_s`` on (clinic protocol default).
+
+    Parameters
+    ----------
+    scenario : firmware_bridge.simulator.Scenario, optional
+        What the simulated person does; :func:`~firmware_bridge.simulator.presets.clinic_protocol`
+        by default.
+    rate_hz : float
+        Sampling rate.
+    start_s : float
+        Stream from this time of the session on (e.g. just before a hip-hike).
+    seed : int
+        Simulator seed.
+    """
+    from firmware_bridge.simulator import ImuErrors, simulate
+    from firmware_bridge.simulator.presets import clinic_protocol
+
+    errors = ImuErrors(packet_loss=0.0, rate_error_ppm=0.0, quantize=False)
+    rec = simulate(scenario or clinic_protocol(), rate_hz=rate_hz, errors=errors,
+                   seed=seed).recording
+    assert rec.gyr_rps is not None
+    i = int(np.searchsorted(rec.time_s, start_s))
+    if i >= rec.n_samples - 1:
+        raise ValueError(f"start_s {start_s} is beyond the simulated session "
+                         f"({rec.time_s[-1]:.0f} s)")
+    return rec.acc_mps2[i:], rec.gyr_rps[i:]
+
+
+def emulated(
+    scenario: Any = None,
+    *,
+    rate_hz: float = 200.0,
+    start_s: float = 0.0,
+    faults: FaultConfig | None = None,
+    signal: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[BleSource, EmulatedSensor]:
+    """The emulated sensor streaming a simulated session, and the client connected to it."""
+    acc, gyr = signal or simulated_signal(scenario, rate_hz=rate_hz, start_s=start_s)
+    return emulated_source(acc, gyr, rate_hz=rate_hz, faults=faults,
+                           sensor_kwargs={"clock_ppm": 30.0}, scan_timeout_s=2.0)

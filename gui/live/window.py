@@ -1,0 +1,445 @@
+"""The live dashboard window: a thin view over :class:`~gui.live.model.LiveModel`.
+
+A 30 Hz timer calls ``model.tick()`` (drain the source queue, run the incremental
+analysis) and then copies the model's snapshot into the plots, readouts and status bar.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from analysis.activity import LABELS
+from analysis.calibration import Calibration, CalibrationError
+from firmware_bridge.source import SampleSource
+from gui.live.model import LiveModel
+from gui.live.panels import CalibrationPanel, ConnectPanel, RecordPanel
+from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
+from gui.live.settings_dialog import SettingsDialog, window_text
+from gui.live.sources import DeviceEntry, scan_devices
+from gui.widgets.activity_band import ActivityBand
+from gui.widgets.readout import BigReadout, HipHikeIndicator, format_angle
+from gui.widgets.theme import THEMES, apply_palette
+from gui.widgets.time_plot import Episode, TimePlot
+
+SourceFactory = Callable[[DeviceEntry], SampleSource]
+TICK_MS = 33
+AXIS_WIDTH = 52
+
+
+class LiveWindow(QtWidgets.QMainWindow):
+    """The dashboard.
+
+    Parameters
+    ----------
+    model : LiveModel
+        State and analysis (no Qt).
+    source_factory : callable
+        Makes a source for a device-list entry (the emulated sensor or a BLE address).
+    qsettings : QSettings, optional
+        Where settings are remembered between runs (None = not remembered).
+    """
+
+    def __init__(
+        self,
+        model: LiveModel,
+        source_factory: SourceFactory,
+        qsettings: QtCore.QSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.source_factory = source_factory
+        self.qsettings = qsettings
+        if qsettings is not None:
+            stored = {k: qsettings.value(k) for k in qsettings.allKeys()}
+            model.apply_settings(LiveSettings.from_dict(stored))
+            if not model.calibrated:
+                model.use_preset(model.settings.mount_preset)
+        self.setWindowTitle("pelviscope live")
+        theme = THEMES[model.settings.theme]
+        self._build(theme)
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, "ble-scan")
+        self._scan: concurrent.futures.Future[list[DeviceEntry]] | None = None
+        self._ticks = 0
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.on_tick)
+        self.timer.start(TICK_MS)
+        self.apply_settings(model.settings)
+        self._show_calibration()
+
+    # ---- layout ------------------------------------------------------------------------------
+    def _build(self, theme: Any) -> None:
+        s = self.model.settings
+        self.connect_panel = ConnectPanel()
+        self.cal_panel = CalibrationPanel()
+        folder = str(Path.home() / "pelviscope-recordings")
+        if self.qsettings is not None:
+            folder = str(self.qsettings.value("ui/folder", folder))
+        self.record_panel = RecordPanel(folder)
+        side = QtWidgets.QWidget()
+        side_lay = QtWidgets.QVBoxLayout(side)
+        side_lay.setContentsMargins(8, 8, 4, 8)
+        for w in (self.connect_panel, self.cal_panel, self.record_panel):
+            side_lay.addWidget(w)
+        side_lay.addStretch(1)
+        side.setFixedWidth(350)
+
+        self.anterior_readout = BigReadout("Anterior tilt", "+ = pelvis tipped forward")
+        self.lateral_readout = BigReadout("Lateral tilt", "+ = left side higher")
+        self.activity_readout = BigReadout("Activity", "")
+        self.cadence_readout = BigReadout("Cadence", "steps/min while walking")
+        self.hiphike = HipHikeIndicator()
+        readouts = QtWidgets.QHBoxLayout()
+        for w in (self.anterior_readout, self.lateral_readout, self.activity_readout,
+                  self.cadence_readout):
+            readouts.addWidget(w, 2)
+        readouts.addWidget(self.hiphike, 3)
+
+        self.anterior_plot = TimePlot("Anterior tilt", "deg",
+                                      (-s.anterior_range_deg, s.anterior_range_deg), theme,
+                                      "anterior")
+        self.lateral_plot = TimePlot("Lateral tilt (obliquity)", "deg",
+                                     (-s.lateral_range_deg, s.lateral_range_deg), theme, "lateral")
+        for p in (self.anterior_plot, self.lateral_plot):
+            p.getPlotItem().getAxis("left").setWidth(AXIS_WIDTH)
+        self.anterior_plot.getPlotItem().hideAxis("bottom")
+        self.lateral_plot.getPlotItem().setLabel("bottom", "time", units="s")
+        self.band = ActivityBand(LABELS, theme)
+        self.band.set_left_width(AXIS_WIDTH)
+        self.lateral_plot.painted.connect(self.model.note_painted)
+
+        self.window_box = QtWidgets.QComboBox()
+        for w in WINDOW_CHOICES_S:
+            self.window_box.addItem(window_text(w), w)
+        self.window_box.activated.connect(self._on_window_box)
+        self.settings_btn = QtWidgets.QPushButton("Settings…")
+        self.settings_btn.clicked.connect(self.open_settings)
+        self.theme_btn = QtWidgets.QPushButton("Light/dark")
+        self.theme_btn.clicked.connect(self.toggle_theme)
+        top = QtWidgets.QHBoxLayout()
+        self.session_label = QtWidgets.QLabel("")
+        top.addWidget(self.session_label, 1)
+        top.addWidget(QtWidgets.QLabel("Window"))
+        top.addWidget(self.window_box)
+        top.addWidget(self.theme_btn)
+        top.addWidget(self.settings_btn)
+
+        main = QtWidgets.QWidget()
+        main_lay = QtWidgets.QVBoxLayout(main)
+        main_lay.setContentsMargins(4, 8, 8, 4)
+        main_lay.addLayout(top)
+        main_lay.addLayout(readouts)
+        main_lay.addWidget(self.anterior_plot, 1)
+        main_lay.addWidget(self.lateral_plot, 1)
+        main_lay.addWidget(self.band)
+
+        central = QtWidgets.QWidget()
+        lay = QtWidgets.QHBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(side)
+        lay.addWidget(main, 1)
+        self.setCentralWidget(central)
+
+        bar = self.statusBar()
+        self.status_labels = {k: QtWidgets.QLabel("") for k in
+                              ("state", "rate", "lost", "battery", "latency", "cal")}
+        for key in ("state", "rate", "lost", "battery", "latency", "cal"):
+            bar.addPermanentWidget(self.status_labels[key], 1 if key == "cal" else 0)
+
+        self.connect_panel.scan_requested.connect(self.start_scan)
+        self.connect_panel.connect_requested.connect(self.connect_to)
+        self.connect_panel.disconnect_requested.connect(self.disconnect_source)
+        self.cal_panel.guided_requested.connect(self.start_guided)
+        self.cal_panel.cancel_requested.connect(self._cancel_guided)
+        self.cal_panel.load_requested.connect(self.load_calibration)
+        self.cal_panel.save_requested.connect(self.save_calibration)
+        self.cal_panel.preset_requested.connect(self.use_preset)
+        self.record_panel.start_requested.connect(self.start_recording)
+        self.record_panel.stop_requested.connect(self.stop_recording)
+        self.record_panel.marker_requested.connect(self.add_marker)
+        QtGui.QShortcut(QtGui.QKeySequence("M"), self, activated=self.add_marker)
+        self.resize(1440, 900)
+
+    # ---- settings and theme ------------------------------------------------------------------
+    def apply_settings(self, settings: LiveSettings) -> None:
+        """Use (and remember) new settings."""
+        self.model.apply_settings(settings)
+        theme = THEMES[settings.theme]
+        app = QtWidgets.QApplication.instance()
+        if isinstance(app, QtWidgets.QApplication):
+            apply_palette(app, theme)
+        for p in (self.anterior_plot, self.lateral_plot):
+            p.apply_theme(theme)
+        self.band.apply_theme(theme)
+        self.anterior_readout.apply_theme(theme, theme.anterior)
+        self.lateral_readout.apply_theme(theme, theme.lateral)
+        self.activity_readout.apply_theme(theme)
+        self.cadence_readout.apply_theme(theme)
+        self.hiphike.apply_theme(theme)
+        self.connect_panel.apply_theme(theme)
+        self.cal_panel.apply_theme(theme)
+        self.anterior_plot.set_y_range(-settings.anterior_range_deg, settings.anterior_range_deg)
+        self.lateral_plot.set_y_range(-settings.lateral_range_deg, settings.lateral_range_deg)
+        self.anterior_plot.set_thresholds([settings.anterior_low_deg, settings.anterior_high_deg],
+                                          kind="reference")
+        th = settings.hip_hike_threshold_deg
+        self.lateral_plot.set_thresholds([-th, th])
+        self.window_box.setCurrentIndex(max(0, self.window_box.findData(settings.window_s)))
+        if self.qsettings is not None:
+            for k, v in settings.to_dict().items():
+                self.qsettings.setValue(k, v)
+        self._show_calibration()
+        self.refresh()
+
+    def _on_window_box(self, _index: int) -> None:
+        s = self.model.settings.to_dict()
+        s["window_s"] = float(self.window_box.currentData())
+        self.apply_settings(LiveSettings(**s))
+
+    def toggle_theme(self) -> None:
+        """Switch between the light and the dark theme."""
+        s = self.model.settings.to_dict()
+        s["theme"] = "dark" if s["theme"] == "light" else "light"
+        self.apply_settings(LiveSettings(**s))
+
+    def open_settings(self) -> None:
+        """Show the settings dialog."""
+        dlg = SettingsDialog(self.model.settings, self)
+        if dlg.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.apply_settings(dlg.settings())
+
+    # ---- connection ------------------------------------------------------------------------
+    def start_scan(self) -> None:
+        """Scan for sensors in a worker thread (results arrive on a later tick)."""
+        if self._scan is not None:
+            return
+        self.connect_panel.scan_btn.setEnabled(False)
+        self.connect_panel.detail.setText("scanning…")
+        self._scan = self._executor.submit(scan_devices, 4.0)
+
+    def _check_scan(self) -> None:
+        if self._scan is None or not self._scan.done():
+            return
+        fut, self._scan = self._scan, None
+        self.connect_panel.scan_btn.setEnabled(True)
+        try:
+            found = fut.result()
+        except Exception as exc:  # no adapter, permissions: say so, keep the emulator
+            self.connect_panel.detail.setText(f"scan failed: {exc}")
+            return
+        self.connect_panel.set_devices(found)
+        self.connect_panel.detail.setText(f"{len(found)} sensor(s) found")
+
+    def connect_to(self, entry: DeviceEntry) -> None:
+        """Stream from a device-list entry."""
+        try:
+            source = self.source_factory(entry)
+        except Exception as exc:
+            self.connect_panel.set_state("failed", str(exc))
+            return
+        self.model.connect(source, entry.kind if entry.kind == "emulated" else entry.address)
+        self.record_panel.set_recording(False, "not recording")
+        self.on_tick()
+
+    def disconnect_source(self) -> None:
+        """Stop streaming."""
+        self._finish_recording()
+        self.model.disconnect()
+        self.on_tick()
+
+    # ---- calibration ------------------------------------------------------------------------
+    def start_guided(self, mode: str) -> None:
+        """Start the guided calibration wizard."""
+        self.model.start_guided("bend" if mode == "bend" else "walk")
+        self.cal_panel.show_guided(self.model.guided_status)
+
+    def _cancel_guided(self) -> None:
+        self.model.cancel_guided()
+        self.cal_panel.show_guided(None)
+
+    def load_calibration(self, path: str | None = None) -> None:
+        """Use a saved calibration (JSON from Save… or ``Calibration.to_dict``)."""
+        if not path:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load calibration", "",
+                                                            "Calibration (*.json)")
+        if not path:
+            return
+        try:
+            cal = Calibration.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, ValueError, KeyError) as exc:
+            self.cal_panel.reason.setText(f"{Path(path).name}: {exc}")
+            return
+        self.model.set_calibration(cal)
+        self._show_calibration()
+
+    def save_calibration(self, path: str | None = None) -> None:
+        """Save the calibration in use for later sessions of the same wear."""
+        if not path:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save calibration",
+                                                            "calibration.json",
+                                                            "Calibration (*.json)")
+        if path:
+            Path(path).write_text(json.dumps(self.model.calibration.to_dict(), indent=2))
+
+    def use_preset(self, name: str) -> None:
+        """Fall back to a mount preset."""
+        try:
+            self.model.use_preset(name)
+        except CalibrationError as exc:
+            self.cal_panel.reason.setText(str(exc))
+            return
+        s = self.model.settings.to_dict()
+        s["mount_preset"] = name
+        self.apply_settings(LiveSettings(**s))
+
+    def _show_calibration(self) -> None:
+        cal = self.model.calibration
+        quality = ""
+        if self.model.calibrated and self.model.guided_status is not None:
+            q = self.model.guided_status.quality
+            quality = "" if q is None else f"quality {q:.0%}"
+        self.cal_panel.show_calibration(cal.method, self.model.calibrated, quality)
+        preset = cal.method.removeprefix("preset:")
+        self.status_labels["cal"].setText(
+            f"calibration: {cal.method}" if self.model.calibrated
+            else f"not calibrated (mount preset {preset})")
+
+    # ---- recording -----------------------------------------------------------------------------
+    def start_recording(self, path: str | None = None) -> None:
+        """Record to the chosen folder (``path`` overrides the file name)."""
+        rp = self.record_panel
+        if self.model.source is None:
+            rp.info.setText("connect a sensor first")
+            return
+        subject, session = rp.subject.text().strip(), rp.session.text().strip()
+        if not path:
+            folder = Path(rp.folder.text()).expanduser()
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                rp.info.setText(f"cannot use folder: {exc}")
+                return
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            stem = "_".join(x for x in (subject, session, stamp) if x)
+            path = str(folder / f"{stem}.psrec")
+            if self.qsettings is not None:
+                self.qsettings.setValue("ui/folder", str(folder))
+        meta = {"subject_id": subject or None, "session_id": session or None,
+                "notes": rp.notes.toPlainText().strip() or None}
+        self.model.start_recording(path, meta)
+        rp.set_recording(True, f"recording to {Path(path).name}")
+
+    def stop_recording(self) -> Path | None:
+        """Stop recording; returns the file written."""
+        return self._finish_recording()
+
+    def _finish_recording(self) -> Path | None:
+        if self.model.recording is None:
+            return None
+        path = self.model.stop_recording()
+        self.record_panel.set_recording(False, f"saved {path}" if path else "nothing recorded")
+        return path
+
+    def add_marker(self) -> None:
+        """A marker now (button or key M)."""
+        m = self.model.add_marker()
+        if m is not None:
+            self.record_panel.info.setText(f"{m.label} at {m.time_s:.1f} s")
+
+    # ---- the tick -------------------------------------------------------------------------------
+    def on_tick(self) -> None:
+        """Drain the source, update the analysis, redraw."""
+        n = self.model.tick()
+        self._ticks += 1
+        self._check_scan()
+        if self.model.settings.sound and self.model.take_onsets():
+            QtWidgets.QApplication.beep()
+        else:
+            self.model.take_onsets()
+        if n or self._ticks % 10 == 0:
+            self.refresh()
+        self._update_status()
+
+    def refresh(self) -> None:
+        """Copy the model's snapshot into the plots and readouts."""
+        m = self.model
+        window = m.settings.window_s
+        snap = m.snapshot()
+        now = snap.now_s
+        x0 = now - window if now > window else 0.0
+        x_range = (x0, x0 + window)
+        self.anterior_plot.set_data(snap.time_s, snap.anterior_tilt_deg, x_range)
+        self.lateral_plot.set_data(snap.time_s, snap.lateral_tilt_deg, x_range)
+        self.band.set_data(snap.time_s, snap.activity_code, x_range)
+        ongoing = {(e.side, e.start_s) for e in m.ongoing}
+        episodes = []
+        for e in snap.episodes:
+            live = (e.side, e.start_s) in ongoing
+            end = now if live else e.end_s
+            label = f"{'L' if e.side == 'left' else 'R'} {abs(e.mean_deg):.1f}°"
+            episodes.append(Episode(e.start_s, end, e.side, label))
+        self.lateral_plot.set_episodes(episodes)
+        self.anterior_plot.set_episodes(episodes, labels=False)
+        marks = [mk.time_s for mk in snap.markers]
+        self.anterior_plot.set_markers(marks)
+        self.lateral_plot.set_markers(marks)
+        r = m.readout()
+        self.anterior_readout.set_text(format_angle(r.anterior_tilt_deg))
+        self.lateral_readout.set_text(format_angle(r.lateral_tilt_deg))
+        self.activity_readout.set_text(r.activity)
+        walking = r.activity == "walking" and math.isfinite(r.cadence_spm)
+        self.cadence_readout.set_text(f"{r.cadence_spm:.0f}" if walking else "–")
+        self.hiphike.set_state(r.hip_hike_side, r.hip_hike_deg, r.hip_hike_duration_s)
+        if m.guided_status is not None:
+            self.cal_panel.show_guided(m.guided_status)
+            if m.guided_status.phase == "done":
+                self._show_calibration()
+        if m.recording is not None:
+            rec = m.recording
+            self.record_panel.info.setText(
+                f"● {rec.path.name}  {rec.duration_s:.0f} s  {len(rec.markers)} marker(s)")
+
+    def _update_status(self) -> None:
+        m = self.model
+        st = m.status
+        state = m.connection_text
+        dev = st.device.get("name") or m.source_label
+        detail = "" if state != "failed" else st.error
+        if state == "reconnecting":
+            detail = f"link lost - reconnecting to {dev}"
+        elif state == "streaming":
+            detail = f"{dev} · {st.reconnects} reconnect(s)"
+        self.connect_panel.set_state(state, detail)
+        lab = self.status_labels
+        lab["state"].setText(f"  {state}")
+        lab["rate"].setText(f"{st.rate_hz:.0f} Hz")
+        lab["lost"].setText(f"lost {st.lost_packets} pkts ({st.lost_samples} samples)")
+        lab["battery"].setText("battery –" if st.battery_pct is None
+                               else f"battery {st.battery_pct}%")
+        lat = list(m.latencies_s)[-30:]
+        lab["latency"].setText(f"latency {1000 * max(lat):.0f} ms" if lat else "latency –")
+        rec = " · REC" if m.recording is not None else ""
+        self.session_label.setText(f"<b>{state}</b> · t = {m.now_s:.1f} s{rec}")
+
+    # ---- lifetime ----------------------------------------------------------------------------
+    def screenshot(self, path: str | Path) -> None:
+        """Render the window to a PNG."""
+        self.refresh()
+        self.grab().save(str(path))
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Stop the timer, the recording and the source."""
+        self.timer.stop()
+        self._finish_recording()
+        self.model.disconnect()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        super().closeEvent(event)

@@ -1,0 +1,245 @@
+"""A fast scrolling time plot: one curve, threshold lines, shaded episodes, markers.
+
+Built for 30 redraws a second of up to 5 minutes at 200 Hz: pen width 1, no grid, fixed
+view ranges (no autorange), ``skipFiniteCheck`` with NaN-separated segments, min/max
+decimation to about two points per pixel, and one path item per episode colour (so a
+session with many episodes still costs a handful of graphics items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gui.widgets.theme import Theme
+
+FloatArray = NDArray[np.float64]
+
+
+def decimate_minmax(
+    t: FloatArray, y: FloatArray, max_points: int
+) -> tuple[FloatArray, FloatArray]:
+    """At most ``max_points`` points keeping each bin's minimum and maximum (display only).
+
+    A bin holding a NaN (a gap) becomes NaN so that the break stays visible.
+    """
+    n = t.size
+    if n <= max_points:
+        return t, y
+    k = int(np.ceil(2 * n / max_points))
+    m = n // k
+    if m < 1:
+        return t, y
+    yy = y[: m * k].reshape(m, k)
+    lo, hi = np.fmin.reduce(yy, axis=1), np.fmax.reduce(yy, axis=1)
+    bad = np.isnan(yy).any(axis=1)
+    lo[bad], hi[bad] = np.nan, np.nan
+    tt = t[: m * k].reshape(m, k)
+    t_out = np.repeat(tt[:, 0], 2)
+    t_out[1::2] = tt[:, -1]
+    y_out = np.empty(2 * m)
+    y_out[0::2], y_out[1::2] = lo, hi
+    tail_t, tail_y = t[m * k :], y[m * k :]
+    return np.concatenate([t_out, tail_t]), np.concatenate([y_out, tail_y])
+
+
+class Episode:
+    """A shaded span: ``side`` picks its colour, ``label`` is written at its top."""
+
+    __slots__ = ("end_s", "label", "side", "start_s")
+
+    def __init__(self, start_s: float, end_s: float, side: str, label: str = "") -> None:
+        self.start_s, self.end_s, self.side, self.label = start_s, end_s, side, label
+
+
+class TimePlot(pg.PlotWidget):
+    """Scrolling plot of one signal against time.
+
+    Parameters
+    ----------
+    title : str
+        Shown at the top left inside the plot.
+    unit : str
+        Y axis label.
+    y_range : (float, float)
+        Fixed y range.
+    theme : Theme
+        Colours.
+    colour_key : str
+        Attribute of the theme used for the curve (``"anterior"``, ``"lateral"``).
+    """
+
+    #: Emitted after each paint (the dashboard measures notification-to-screen latency).
+    painted = QtCore.Signal()
+
+    def __init__(
+        self,
+        title: str,
+        unit: str,
+        y_range: tuple[float, float],
+        theme: Theme,
+        colour_key: str,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent=parent, background=theme.background)
+        self._colour_key = colour_key
+        self._max_points = 4000
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(False, False)
+        item.disableAutoRange()
+        item.showGrid(False, False)
+        item.setLabel("left", unit)
+        item.getViewBox().setDefaultPadding(0.0)
+        item.setClipToView(False)
+        self.curve = pg.PlotCurveItem(skipFiniteCheck=True, connect="finite", antialias=False)
+        item.addItem(self.curve)
+        self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
+        item.addItem(self.zero_line)
+        self._thresholds: list[pg.InfiniteLine] = []
+        self._shading: dict[str, QtWidgets.QGraphicsPathItem] = {}
+        self._labels: list[pg.TextItem] = []
+        self._markers = QtWidgets.QGraphicsPathItem()
+        self._markers.setZValue(5)
+        item.getViewBox().addItem(self._markers)
+        self.title = pg.TextItem(title, anchor=(0, 0))
+        self.title.setParentItem(item.getViewBox())
+        self.title.setPos(6, 2)
+        self.y_range = y_range
+        item.setYRange(*y_range, padding=0)
+        self.apply_theme(theme)
+
+    # ---- appearance ---------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        """Recolour everything."""
+        self.theme = theme
+        self.setBackground(theme.background)
+        item = self.getPlotItem()
+        for name in ("left", "bottom"):
+            ax = item.getAxis(name)
+            ax.setPen(pg.mkPen(theme.axis, width=1))
+            ax.setTextPen(pg.mkPen(theme.axis))
+        self.curve.setPen(pg.mkPen(getattr(theme, self._colour_key), width=1))
+        self.zero_line.setPen(pg.mkPen(theme.reference, width=1))
+        for line in self._thresholds:
+            line.setPen(self._threshold_pen(line))
+        self.title.setColor(theme.foreground)
+        font = QtGui.QFont()
+        font.setPointSize(10)
+        font.setBold(True)
+        self.title.setFont(font)
+        self._markers.setPen(pg.mkPen(theme.marker, width=1, style=QtCore.Qt.PenStyle.DashLine))
+        for side, path in self._shading.items():
+            self._style_shading(path, side)
+
+    def _threshold_pen(self, line: pg.InfiniteLine) -> QtGui.QPen:
+        kind = getattr(line, "_kind", "threshold")
+        colour = self.theme.threshold if kind == "threshold" else self.theme.reference
+        return pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
+
+    def set_thresholds(self, values: Sequence[float], kind: str = "threshold") -> None:
+        """Horizontal dashed lines at ``values`` (``kind`` "threshold" or "reference")."""
+        item = self.getPlotItem()
+        for line in self._thresholds:
+            item.removeItem(line)
+        self._thresholds = []
+        for v in values:
+            line = pg.InfiniteLine(pos=float(v), angle=0, movable=False)
+            line._kind = kind  # type: ignore[attr-defined]
+            line.setPen(self._threshold_pen(line))
+            item.addItem(line)
+            self._thresholds.append(line)
+
+    def set_y_range(self, lo: float, hi: float) -> None:
+        """Fixed y range."""
+        self.y_range = (lo, hi)
+        self.getPlotItem().setYRange(lo, hi, padding=0)
+
+    def _style_shading(self, path: QtWidgets.QGraphicsPathItem, side: str) -> None:
+        colour = QtGui.QColor(self.theme.side.get(side, self.theme.alert))
+        colour.setAlpha(48)
+        path.setBrush(QtGui.QBrush(colour))
+        edge = QtGui.QColor(colour)
+        edge.setAlpha(140)
+        path.setPen(pg.mkPen(edge, width=1))
+
+    # ---- data -------------------------------------------------------------------------------
+    def set_data(self, t: FloatArray, y: FloatArray, x_range: tuple[float, float]) -> None:
+        """New samples (NaN separates segments) and the visible time span."""
+        width = max(200, self.width())
+        self._max_points = 2 * width
+        td, yd = decimate_minmax(t, y, self._max_points)
+        self.curve.setData(td, yd, connect="finite", skipFiniteCheck=True)
+        self.getPlotItem().setXRange(*x_range, padding=0)
+
+    def curve_data(self) -> tuple[FloatArray, FloatArray]:
+        """What the curve currently holds (decimated, NaN at breaks)."""
+        x, y = self.curve.getData()
+        return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+    def set_episodes(self, episodes: Sequence[Episode], *, labels: bool = True) -> None:
+        """Shade each episode over the full height; one path item per side."""
+        lo, hi = self.y_range
+        by_side: dict[str, QtGui.QPainterPath] = {}
+        for ep in episodes:
+            path = by_side.setdefault(ep.side, QtGui.QPainterPath())
+            path.addRect(QtCore.QRectF(ep.start_s, lo, max(ep.end_s - ep.start_s, 1e-3), hi - lo))
+        vb = self.getPlotItem().getViewBox()
+        for side in set(self._shading) | set(by_side):
+            item = self._shading.get(side)
+            if item is None:
+                item = self._shading[side] = QtWidgets.QGraphicsPathItem()
+                item.setZValue(-10)
+                self._style_shading(item, side)
+                vb.addItem(item)
+            item.setPath(by_side.get(side, QtGui.QPainterPath()))
+        shown = [ep for ep in episodes if ep.label] if labels else []
+        while len(self._labels) < len(shown):
+            text = pg.TextItem(anchor=(0, 0))
+            font = QtGui.QFont()
+            font.setBold(True)
+            font.setPointSize(9)
+            text.setFont(font)
+            vb.addItem(text)
+            self._labels.append(text)
+        left_edge = self.getPlotItem().viewRange()[0][0]
+        for text, ep in zip(self._labels, shown, strict=False):
+            text.setText(ep.label)
+            text.setColor(self.theme.side.get(ep.side, self.theme.alert))
+            text.setPos(max(ep.start_s, left_edge), hi)
+            text.setVisible(True)
+        for text in self._labels[len(shown) :]:
+            text.setVisible(False)
+
+    def episode_regions(self) -> dict[str, list[tuple[float, float]]]:
+        """The shaded spans per side, as drawn (for tests)."""
+        out: dict[str, list[tuple[float, float]]] = {}
+        for side, item in self._shading.items():
+            rects = [p.boundingRect() for p in item.path().toSubpathPolygons()]
+            out[side] = [(r.left(), r.right()) for r in rects]
+        return out
+
+    def episode_labels(self) -> list[str]:
+        """Texts of the visible episode labels (for tests)."""
+        return [t.toPlainText() for t in self._labels if t.isVisible()]
+
+    def set_markers(self, times_s: Sequence[float]) -> None:
+        """Vertical dashed lines at the marker times (one path item)."""
+        lo, hi = self.y_range
+        path = QtGui.QPainterPath()
+        for t in times_s:
+            path.moveTo(t, lo)
+            path.lineTo(t, hi)
+        self._markers.setPath(path)
+
+    def paintEvent(self, event: Any) -> None:
+        """Paint, then announce it."""
+        super().paintEvent(event)
+        self.painted.emit()
+

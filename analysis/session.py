@@ -25,7 +25,7 @@ from analysis.calibration import (
     rotation_from_up_and_anterior,
 )
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
-from analysis.hiphike import HipHikeParams, detect_hip_hikes, hip_hike_labels
+from analysis.hiphike import HipHikeParams, detect_hip_hikes, hip_hike_labels, step_obliquity
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import pelvic_tilt_deg
 from recordings import Gap, Recording, load
@@ -61,6 +61,7 @@ class SessionResult:
     transitions: list[dict[str, Any]]
     steps: list[dict[str, Any]]
     strides: pd.DataFrame
+    swings: pd.DataFrame
     bouts: list[dict[str, Any]]
     episodes: list[dict[str, Any]]
     hip_hike_params: HipHikeParams
@@ -94,18 +95,19 @@ class SessionResult:
         cadence = float(np.average(cadences, weights=steps_in_bouts)) if cadences else float("nan")
         return {
             "cadence_spm": _num(cadence),
-            "strides": len(s),
+            # Complete strides (two steps each); the stride table has one per contact.
+            "strides": sum(max(0, (b["n_steps"] - 1) // 2) for b in self.bouts),
             "obliquity_rom_deg": _num(s["obliquity_rom_deg"].median()) if len(s) else None,
             "anterior_tilt_rom_deg": _num(s["anterior_tilt_rom_deg"].median()) if len(s) else None,
             "steps": len(self.steps),
             "bouts": self.bouts,
-            "left_swing_obliquity_deg": _num(s["left_swing_obliquity_deg"].median())
-            if len(s)
-            else None,
-            "right_swing_obliquity_deg": _num(s["right_swing_obliquity_deg"].median())
-            if len(s)
-            else None,
+            "left_swing_elevation_deg": self._swing_median("left"),
+            "right_swing_elevation_deg": self._swing_median("right"),
         }
+
+    def _swing_median(self, side: str) -> float | None:
+        v = self.swings.loc[self.swings["swing_side"] == side, "elevation_deg"]
+        return _num(float(v.median())) if len(v) else None
 
     def summary(self) -> dict[str, Any]:
         """Per-activity duration, tilt mean and SD, and share of time hip-hiking."""
@@ -180,8 +182,20 @@ class SessionResult:
             params=params,
         )
         labels = hip_hike_labels(self.time_s, episodes)
+        swings = swing_elevations(
+            self.time_s,
+            self.lateral_tilt_deg,
+            self.activity,
+            self._ic_time_s,
+            self._ic_side,
+            params,
+        )
         return _replace(
-            self, episodes=[e.to_dict() for e in episodes], hip_hike=labels, hip_hike_params=params
+            self,
+            episodes=[e.to_dict() for e in episodes],
+            hip_hike=labels,
+            hip_hike_params=params,
+            swings=swings,
         )
 
 
@@ -261,6 +275,38 @@ def _gait_on_blocks(
     if not ics:
         return np.empty(0), np.empty(0, dtype="<U7"), np.empty(0), [], notes
     return np.concatenate(ics), np.concatenate(sides), np.concatenate(conf), bouts, notes
+
+
+def swing_elevations(
+    time_s: FloatArray,
+    lateral_tilt_deg: FloatArray,
+    activity: NDArray[np.str_],
+    ic_time_s: FloatArray,
+    ic_side: NDArray[np.str_],
+    params: HipHikeParams,
+) -> pd.DataFrame:
+    """Mid-swing height of the swing side for every step, as the hip-hike detector sees it.
+
+    Columns ``time_s`` (mid-step), ``swing_side`` and ``elevation_deg`` (+ = swing side
+    raised above level; normal gait drops it by a few degrees). Invalid steps (pauses,
+    unknown sides) are left out.
+    """
+    walking = np.isin(activity, params.gait_activities)
+    rows = []
+    for k in range(ic_time_s.size - 1):
+        step = step_obliquity(
+            time_s,
+            lateral_tilt_deg,
+            walking,
+            float(ic_time_s[k]),
+            str(ic_side[k]),
+            float(ic_time_s[k + 1]),
+            str(ic_side[k + 1]),
+            params,
+        )
+        if step.valid and np.isfinite(step.elevation_deg):
+            rows.append((0.5 * (step.start_s + step.end_s), step.swing_side, step.elevation_deg))
+    return pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
 
 
 def analyze_recording(
@@ -363,6 +409,7 @@ def analyze_recording(
             for t, s, c in zip(ic_t, ic_side, ic_conf, strict=True)
         ],
         strides=strides_df,
+        swings=swing_elevations(rec.time_s, lateral, act.labels, ic_t, ic_side, params),
         bouts=bouts,
         episodes=[e.to_dict() for e in episodes],
         hip_hike_params=params,

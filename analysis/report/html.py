@@ -47,9 +47,10 @@ def _clock(seconds: float) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    head = "".join(f"<th>{h}</th>" for h in header)
+    head = "".join(f"<th>{h}</th>" for h in header) if any(header) else ""
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
+    head = f"<tr>{head}</tr>" if head else ""
+    return f'<table class="{cls}">{head}{body}</table>'
 
 
 def _time_axis(result: SessionResult) -> tuple[np.ndarray, float, str]:
@@ -124,42 +125,43 @@ def _legend() -> str:
 
 
 def _stride_charts(result: SessionResult) -> str:
-    s = result.strides
-    if len(s) == 0:
-        return "<p>No complete strides: no gait pattern to show.</p>"
-    t_scale = _time_axis(result)[1]
-    x_label = _time_axis(result)[2]
-    left = s["left_swing_obliquity_deg"].to_numpy(float)
-    right = s["right_swing_obliquity_deg"].to_numpy(float)
-    mid = ((s["start_s"] + s["end_s"]) / 2).to_numpy(float) / t_scale
-    both = np.concatenate([left, right])
-    both = both[np.isfinite(both)]
-    lo, hi = (
-        (min(-6.0, float(both.min()) - 1), max(6.0, float(both.max()) + 1))
-        if both.size
-        else (-6, 6)
-    )
+    sw = result.swings
+    if len(sw) == 0:
+        return "<p>No valid steps: no gait pattern to show.</p>"
+    t_all, t_scale, x_label = _time_axis(result)
+    thr = result.hip_hike_params.gait_elevation_deg
+    values = sw["elevation_deg"].to_numpy(float)
+    lo, hi = min(-6.0, float(values.min()) - 1), max(6.0, float(values.max()) + 1)
     chart = Chart(
-        (float(result.time_s[0] / t_scale), float(result.time_s[-1] / t_scale)),
+        (float(t_all[0]), float(t_all[-1])),
         (lo, hi),
         x_label=x_label,
-        y_label="swing side (deg)",
-        title="Swing-side pelvis height per stride (+ = raised, normal gait: dropped)",
+        y_label="swing side (°)",
+        title="Swing-side pelvis height per step (+ = raised; normal gait drops it)",
     )
     chart.hline(0.0, "#999", "1 0")
-    thr = result.hip_hike_params.gait_elevation_deg
     chart.hline(thr, "#a94400")
-    chart.points(mid, left, SIDE_COLOURS["left"], "left swing")
-    chart.points(mid, right, SIDE_COLOURS["right"], "right swing")
     rows = []
-    for name, values in (("left", left), ("right", right)):
-        v = values[np.isfinite(values)]
-        raised = int((v >= thr).sum())
-        rows.append([name, str(v.size), _fmt(float(np.median(v)) if v.size else None), f"{raised}"])
-    table = _table(
-        ["swing side", "strides", "median (deg)", f"strides raised >= {thr:g} deg"], rows
+    for side in ("left", "right"):
+        sel = sw["swing_side"] == side
+        v = values[sel.to_numpy()]
+        chart.points(
+            sw.loc[sel, "time_s"].to_numpy(float) / t_scale, v, SIDE_COLOURS[side], f"{side} swing"
+        )
+        rows.append(
+            [
+                side,
+                str(v.size),
+                _fmt(float(np.median(v)) if v.size else None),
+                f"{int((v >= thr).sum())} ({100 * (v >= thr).mean() if v.size else 0:.0f} %)",
+            ]
+        )
+    table = _table(["swing side", "steps", "median (°)", f"raised ≥ {thr:g}°"], rows)
+    note = (
+        f"<p class='sub'>Brown line: the gait hip-hike level ({thr:g}° above level at mid-swing); "
+        f"an episode needs {result.hip_hike_params.gait_min_strides} such strides in a row.</p>"
     )
-    return chart.render() + table
+    return chart.render() + table + note
 
 
 def _findings(result: SessionResult) -> list[str]:
@@ -196,18 +198,29 @@ def _findings(result: SessionResult) -> list[str]:
         out.append(
             f"{g['steps']} steps in {len(result.bouts)} walking bout(s); cadence {_fmt(g['cadence_spm'], 0)} steps/min."
         )
+        thr = result.hip_hike_params.gait_elevation_deg
         for side in ("left", "right"):
-            v = g.get(f"{side}_swing_obliquity_deg")
-            if v is not None:
-                state = (
-                    "rose (hip-hiking pattern)"
-                    if v > result.hip_hike_params.gait_elevation_deg
-                    else "dropped, as in normal gait"
-                    if v < 0
-                    else "stayed about level"
+            v = result.swings.loc[result.swings["swing_side"] == side, "elevation_deg"].to_numpy(
+                float
+            )
+            if not v.size:
+                continue
+            raised = v >= thr
+            if raised.sum() >= result.hip_hike_params.gait_min_strides:
+                normal = v[~raised]
+                rest = (
+                    f"; in the other steps it dropped (median {np.median(normal):+.1f}°)"
+                    if normal.size
+                    else ""
                 )
                 out.append(
-                    f"During {side} swing the {side} side of the pelvis {state}: median {v:+.1f}°."
+                    f"During {side} swing the {side} side of the pelvis <b>rose</b> in {raised.sum()} of "
+                    f"{v.size} steps (median {np.median(v[raised]):+.1f}°) – a hip-hiking pattern{rest}."
+                )
+            else:
+                out.append(
+                    f"During {side} swing the {side} side of the pelvis dropped as in normal gait "
+                    f"(median {np.median(v):+.1f}°, {v.size} steps)."
                 )
     for act in ("standing", "sitting"):
         if act in summary and summary[act]["anterior_tilt_deg"]["mean"] is not None:

@@ -38,6 +38,7 @@ tilt only (the tilt may come from an accelerometer-only orientation).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field, replace
 
@@ -220,11 +221,14 @@ def _n(seconds: float, rate_hz: float) -> int:
     return max(1, round(seconds * rate_hz))
 
 
+@functools.lru_cache(maxsize=16)
+def _band_sos_cached(rate_hz: float, lo_hz: float, hi_hz: float) -> NDArray[np.float64]:
+    sos = butter(2, [lo_hz, min(hi_hz, 0.45 * rate_hz)], "bandpass", fs=rate_hz, output="sos")
+    return np.asarray(sos)
+
+
 def _band_sos(rate_hz: float, params: ActivityParams) -> NDArray[np.float64]:
-    lo, hi = params.band_hz
-    return np.asarray(
-        butter(2, [lo, min(hi, 0.45 * rate_hz)], "bandpass", fs=rate_hz, output="sos")
-    )
+    return _band_sos_cached(float(rate_hz), *map(float, params.band_hz))
 
 
 def gait_signal(

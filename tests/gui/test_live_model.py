@@ -1,0 +1,54 @@
+"""Qt-free parts of the live dashboard: ring buffer, settings, decimation, recording."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.live.ring import RingBuffer
+from gui.live.settings import LiveSettings
+
+
+def test_ring_keeps_newest_contiguous() -> None:
+    ring = RingBuffer(5, {"x": (np.float64, np.nan), "c": (np.int8, -1)})
+    ring.append(x=np.arange(3.0))
+    assert ring.last("x").tolist() == [0, 1, 2]
+    ring.append(x=np.arange(3.0, 7.0), c=np.ones(4, np.int8))
+    assert ring.last("x").tolist() == [2, 3, 4, 5, 6]
+    assert ring.last("c").tolist() == [-1, 1, 1, 1, 1]
+    assert ring.last("x", 2).tolist() == [5, 6]
+    ring.append(x=np.arange(100.0, 112.0))  # longer than the capacity
+    assert ring.last("x").tolist() == [107, 108, 109, 110, 111]
+    assert ring.count == 19 and ring.first_index == 14
+
+
+def test_ring_late_values_land_on_their_samples() -> None:
+    ring = RingBuffer(4, {"x": (np.float64, np.nan), "c": (np.int8, -1)})
+    ring.append(x=np.arange(6.0))
+    ring.set_from("c", 1, np.array([7, 7, 7, 8], np.int8))  # index 1 already dropped
+    assert ring.last("c").tolist() == [7, 7, 8, -1]
+
+
+def test_settings_round_trip_and_fallbacks() -> None:
+    s = LiveSettings(window_s=60.0, theme="dark", sound=True, hip_hike_threshold_deg=5.0)
+    stored = {k: str(v) for k, v in s.to_dict().items()}  # QSettings may hand back strings
+    assert LiveSettings.from_dict(stored) == s
+    assert LiveSettings.from_dict({"window_s": "3", "theme": "pink"}) == LiveSettings()
+    assert s.hip_hike_params().static_release_deg == 4.0
+    with pytest.raises(ValueError):
+        LiveSettings(window_s=5.0)
+
+
+@pytest.mark.gui
+def test_decimation_keeps_extremes_and_gaps() -> None:
+    from gui.widgets.time_plot import decimate_minmax
+
+    t = np.arange(10_000) / 200.0
+    y = np.sin(t)
+    y[5000] = 9.0
+    y[7000:7010] = np.nan
+    td, yd = decimate_minmax(t, y, 1000)
+    assert td.size <= 1000 + 20
+    assert np.nanmax(yd) == 9.0
+    assert np.isnan(yd).any()
+    assert np.all(np.diff(td) >= 0)

@@ -72,6 +72,10 @@ _GYR_MAX_RPS = 50.0
 #: Standard gravity in m/s^2, and the |acc| tolerance (m/s^2) for "quasi-static".
 _G_MPS2 = 9.81
 _QUASI_STATIC_MPS2 = 1.0
+_NO_GAPS: tuple[NDArray[np.intp], NDArray[np.intp]] = (
+    np.empty(0, dtype=np.intp),
+    np.empty(0, dtype=np.intp),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,8 +216,9 @@ def detect_gaps(
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Find lost samples from the time stamps.
 
-    A step of ``dt`` seconds is a gap when ``round(dt * rate_hz) >= 2`` (so time-stamp
-    jitter below half a sample period is not a gap).
+    A step of ``dt`` seconds is a gap when ``dt >= 1.5 / rate_hz`` (so time-stamp jitter
+    below half a sample period is not a gap); ``round(dt * rate_hz) - 1`` samples are
+    missing (at least 1).
 
     Parameters
     ----------
@@ -232,15 +237,17 @@ def detect_gaps(
         Number of samples lost before each of them (>= 1).
     """
     t = np.asarray(time_s, dtype=np.float64)
+    limit = 1.5 / float(rate_hz)  # rint(dt * rate) >= 2  iff  dt * rate >= 1.5
+    first_gap = previous_time_s is not None and t.size > 0 and t[0] - previous_time_s >= limit
+    if not first_gap and (t.size < 2 or (t[1:] - t[:-1]).max() < limit):
+        return _NO_GAPS  # the common case, kept cheap for the live path
     if previous_time_s is not None:
         t = np.concatenate([[previous_time_s], t])
-    steps = np.diff(t) * float(rate_hz)
-    if steps.size == 0 or steps.max() < 1.5:  # fast path: no gap (rint(x) >= 2 iff x >= 1.5)
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-    missing = np.rint(steps).astype(np.intp) - 1
-    index = np.flatnonzero(missing >= 1)
+    steps = np.diff(t)
+    index = np.flatnonzero(steps >= limit)  # the same test as above, whatever the chunking
+    missing = np.maximum(np.rint(steps[index] * float(rate_hz)).astype(np.intp) - 1, 1)
     offset = 0 if previous_time_s is not None else 1
-    return index + offset, missing[index]
+    return index + offset, missing
 
 
 # --------------------------------------------------------------------------- tracker
@@ -355,21 +362,23 @@ class OrientationTracker:
             self._buffer_unit_check(acc)
 
         if t is None:
-            gap_index = np.empty(0, dtype=np.intp)
-            gap_missing = np.empty(0, dtype=np.intp)
+            gap_index, gap_missing = _NO_GAPS
         else:
             gap_index, gap_missing = detect_gaps(t, self.rate_hz, previous_time_s=self._last_time_s)
 
-        kind = _classify_gaps(
-            acc,
-            gyr,
-            gap_index,
-            gap_missing,
-            self.rate_hz,
-            self.params,
-            previous=(self._last_acc_mps2, self._last_gyr_rps),
-        )
         self._use_gyr = gyr is not None
+        if gap_index.size == 0:
+            kind = np.empty(0, dtype=np.int8)
+        else:
+            kind = _classify_gaps(
+                acc,
+                gyr,
+                gap_index,
+                gap_missing,
+                self.rate_hz,
+                self.params,
+                previous=(self._last_acc_mps2, self._last_gyr_rps),
+            )
         if gyr is None:
             out = self._update_acc_only(acc, gap_index[kind != _BRIDGE])
         else:
@@ -684,11 +693,7 @@ def _estimate_offline(
     acc: Array, gyr: Array | None, t: Array | None, rate_hz: float, params: OrientationParams
 ) -> Array:
     n = acc.shape[0]
-    if t is None:
-        gap_index = np.empty(0, dtype=np.intp)
-        gap_missing = np.empty(0, dtype=np.intp)
-    else:
-        gap_index, gap_missing = detect_gaps(t, rate_hz)
+    gap_index, gap_missing = _NO_GAPS if t is None else detect_gaps(t, rate_hz)
     split = _classify_gaps(acc, gyr, gap_index, gap_missing, rate_hz, params) != _BRIDGE
     bounds = [0, *gap_index[split].tolist(), n]
     quat = np.empty((n, 4))

@@ -143,6 +143,13 @@ class EmulatedSensor:
         """Power on and advertise (call inside the running loop)."""
         self._boot_host_s = self.clock()
         dev = self.device = virtual_device(self.name, self.address)
+        dev.add_services(self._build_services())
+        dev.on("connection", self._on_connection)
+        await dev.power_on()
+        await self._advertise()
+
+    def _build_services(self) -> list[gatt.Service]:
+        """The GATT services of this firmware (a personality overrides this)."""
         self._data_char = gatt.Characteristic(
             pp.DATA_CHAR_UUID, gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.READABLE, b"",
@@ -158,17 +165,27 @@ class EmulatedSensor:
             gatt.Characteristic.READABLE, gatt.CharacteristicValue(read=self._read_info),
         )
         self._battery = BatteryService(lambda _conn: self.battery_pct)
-        dev.add_services([
+        return [
             gatt.Service(pp.SERVICE_UUID, [self._data_char, self._control_char, self._info_char]),
             DeviceInformationService(
                 manufacturer_name="pelviscope", model_number="emulated-imu",
                 firmware_revision="emu-1.0",
             ),
             self._battery,
-        ])
-        dev.on("connection", self._on_connection)
-        await dev.power_on()
-        await self._advertise()
+        ]
+
+    def _advertising_data(self) -> bytes:
+        """Advertising data: flags, name and the service UUID (a personality overrides this).
+
+        The virtual controller echoes it as the scan response, so everything a scanner
+        needs must fit here (31 bytes).
+        """
+        return bytes(AdvertisingData([
+            (AdvertisingData.FLAGS, bytes([0x06])),
+            (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()[:8]),
+            (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+             bytes(UUID(pp.SERVICE_UUID))),
+        ]))
 
     async def stop(self) -> None:
         """Stop streaming, drop any connection and leave the air."""
@@ -187,13 +204,7 @@ class EmulatedSensor:
 
     async def _advertise(self) -> None:
         assert self.device is not None
-        adv = AdvertisingData([
-            (AdvertisingData.FLAGS, bytes([0x06])),
-            (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()[:8]),
-            (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-             bytes(UUID(pp.SERVICE_UUID))),
-        ])
-        await self.device.start_advertising(advertising_data=bytes(adv),
+        await self.device.start_advertising(advertising_data=self._advertising_data(),
                                             advertising_interval_min=20.0,
                                             advertising_interval_max=20.0)
 

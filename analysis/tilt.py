@@ -49,9 +49,26 @@ def pelvic_tilt_deg(
         Relative to the calibration's neutral standing posture (plus
         ``calibration.standing_tilt_deg`` for the anterior tilt).
     """
-    up_sensor = quat.up_in_sensor(quat_wxyz)
     m = quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
-    return tilt_from_up_deg(up_sensor @ m.T, standing_tilt_deg=calibration.standing_tilt_deg)
+    return tilt_from_up_deg(
+        _up_in_pelvis(np.asarray(quat_wxyz, dtype=float), m),
+        standing_tilt_deg=calibration.standing_tilt_deg,
+    )
+
+
+def _up_in_pelvis(quat_wxyz: FloatArray, m: FloatArray) -> FloatArray:
+    """Up vector in the pelvis frame, ``M R(q)^T e_z``, for unit quaternions (N, 4).
+
+    The third row of ``R(q)`` written out: this runs on every live chunk, so it avoids the
+    general helpers' per-call overhead.
+    """
+    w, x, y, z = quat_wxyz[:, 0], quat_wxyz[:, 1], quat_wxyz[:, 2], quat_wxyz[:, 3]
+    ux, uy, uz = 2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
+    # Written out rather than ``up @ m.T``: a BLAS call costs more than the maths here.
+    up_p = np.empty((quat_wxyz.shape[0], 3))
+    for k in range(3):
+        up_p[:, k] = m[k, 0] * ux + m[k, 1] * uy + m[k, 2] * uz
+    return up_p
 
 
 class TiltTracker:
@@ -81,6 +98,18 @@ class TiltTracker:
         self.orientation = OrientationTracker(rate_hz, params=params)
         self.calibration = calibration
 
+    @property
+    def calibration(self) -> Calibration | None:
+        """The calibration in use (settable at any time, e.g. after the guided wizard)."""
+        return self._calibration
+
+    @calibration.setter
+    def calibration(self, calibration: Calibration | None) -> None:
+        self._calibration = calibration
+        self._m = (
+            None if calibration is None else quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
+        )
+
     def update(
         self,
         acc_mps2: ArrayLike,
@@ -90,8 +119,10 @@ class TiltTracker:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Feed a chunk; return ``(quat_wxyz, anterior_tilt_deg, lateral_tilt_deg)``."""
         q = self.orientation.update(acc_mps2, gyr_rps, time_s=time_s)
-        if self.calibration is None:
+        if self._calibration is None or self._m is None:
             nan = np.full(q.shape[0], np.nan)
             return q, nan, nan.copy()
-        anterior, lateral = pelvic_tilt_deg(q, self.calibration)
+        anterior, lateral = tilt_from_up_deg(
+            _up_in_pelvis(q, self._m), standing_tilt_deg=self._calibration.standing_tilt_deg
+        )
         return q, anterior, lateral

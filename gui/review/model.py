@@ -1,0 +1,389 @@
+"""The review window's Qt-free model: open (cached), navigate, re-detect, annotate, export.
+
+Everything the window shows comes from here; the views only draw it. No analysis maths:
+results come from :mod:`analysis.session` (``analyze_recording``, ``redetect``) and
+:mod:`analysis.calibration`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from analysis.calibration import Calibration, calibrate_auto
+from analysis.hiphike import HipHikeParams
+from analysis.orientation import estimate_quat_wxyz
+from analysis.report import render_html
+from analysis.session import ACTIVITIES, SessionResult, analyze_recording
+from gui.review import cache
+from gui.review.decimate import MinMaxPyramid
+from gui.review.notes import Notes, save_notes
+from recordings import Marker, load
+
+Progress = Callable[[float, str], None]
+FloatArray = NDArray[np.float64]
+#: Episode table columns (header, key).
+EPISODE_COLUMNS = (
+    ("Side", "side"),
+    ("Kind", "kind"),
+    ("Activity", "activity"),
+    ("Start", "start_s"),
+    ("Duration", "duration_s"),
+    ("Peak (°)", "peak_deg"),
+    ("Mean (°)", "mean_deg"),
+)
+
+
+@dataclass
+class LoadedSession:
+    """A session as opened: the analysis result and where it came from.
+
+    Attributes
+    ----------
+    path : Path
+        The recording or CSV.
+    result : SessionResult
+        The analysis.
+    recording_markers : list of Marker
+        Markers stored in the recording itself (read-only).
+    from_cache : bool
+        True when the result was read from the cache.
+    cache_file : Path or None
+        The cache written (or read); None when the folder is not writable.
+    timings_s : dict
+        Seconds spent per stage (``read``, ``analysis``, ``cache_write``, ``cache_read``).
+    """
+
+    path: Path
+    result: SessionResult
+    recording_markers: list[Marker]
+    from_cache: bool
+    cache_file: Path | None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _load_options(acc_unit: str, gyr_unit: str) -> dict[str, str]:
+    return {"acc_unit": acc_unit, "gyr_unit": gyr_unit}
+
+
+def open_session(
+    path: str | os.PathLike[str],
+    *,
+    use_cache: bool = True,
+    acc_unit: str = "mps2",
+    gyr_unit: str = "rps",
+    progress: Progress | None = None,
+) -> LoadedSession:
+    """Open a recording or CSV: from the cache if valid, else analyse it and cache it.
+
+    Parameters
+    ----------
+    path : path
+        Recording (``.psrec``) or CSV.
+    use_cache : bool
+        Read and write ``<file>.pscache``.
+    acc_unit, gyr_unit : str
+        Units of a CSV input.
+    progress : callable, optional
+        ``progress(fraction, stage)``.
+
+    Raises
+    ------
+    recordings.InputError
+        The input cannot be read.
+    ValueError
+        The input holds too little data to analyse.
+    """
+    report = progress or (lambda fraction, stage: None)
+    p = Path(path)
+    options = _load_options(acc_unit, gyr_unit)
+    timings: dict[str, float] = {}
+    if use_cache and p.is_file():
+        report(0.0, "reading cache")
+        t0 = time.perf_counter()
+        cached = cache.load(p, options)
+        if cached is not None:
+            timings["cache_read"] = time.perf_counter() - t0
+            report(1.0, "done")
+            return LoadedSession(p, cached[0], cached[1], True, cache.cache_path(p), timings)
+    report(0.0, "reading")
+    t0 = time.perf_counter()
+    key = cache.file_key(p, with_hash=use_cache) if p.is_file() else {}
+    rec = load(p, acc_unit=acc_unit, gyr_unit=gyr_unit)
+    timings["read"] = time.perf_counter() - t0
+
+    def sub(fraction: float, stage: str) -> None:
+        report(0.05 + 0.9 * fraction, stage)
+
+    t0 = time.perf_counter()
+    result = analyze_recording(rec, source=str(p), progress=sub)
+    timings["analysis"] = time.perf_counter() - t0
+    written = None
+    if use_cache:
+        report(0.95, "caching")
+        t0 = time.perf_counter()
+        written = cache.save(p, result, list(rec.markers), key, options)
+        timings["cache_write"] = time.perf_counter() - t0
+    report(1.0, "done")
+    return LoadedSession(p, result, list(rec.markers), False, written, timings)
+
+
+def recalibrate(
+    path: str | os.PathLike[str],
+    start_s: float,
+    end_s: float,
+    params: HipHikeParams,
+    *,
+    acc_unit: str = "mps2",
+    gyr_unit: str = "rps",
+    progress: Progress | None = None,
+) -> SessionResult:
+    """Re-analyse with a calibration taken from ``[start_s, end_s]`` only.
+
+    The span should hold quiet standing (>= 5 s) followed by straight walking (>= 10 s);
+    with walking alone the calibration falls back as the automatic one does.
+
+    Raises
+    ------
+    analysis.calibration.CalibrationError
+        The span does not allow a calibration (the message says why).
+    """
+    report = progress or (lambda fraction, stage: None)
+    report(0.0, "reading")
+    rec = load(path, acc_unit=acc_unit, gyr_unit=gyr_unit)
+    sel = (rec.time_s >= start_s) & (rec.time_s <= end_s)
+    if sel.sum() < 2:
+        raise ValueError(f"no samples between {start_s:.1f} s and {end_s:.1f} s")
+    acc, t = rec.acc_mps2[sel], rec.time_s[sel]
+    gyr = None if rec.gyr_rps is None else rec.gyr_rps[sel]
+    report(0.02, "calibration")
+    q = estimate_quat_wxyz(acc, gyr, rec.rate_hz, offline=True, time_s=t)
+    cal: Calibration = calibrate_auto(acc, gyr, q, rec.rate_hz, time_s=t)
+    cal = dataclasses.replace(cal, method=f"{cal.method} (span {start_s:.0f}-{end_s:.0f} s)")
+
+    def sub(fraction: float, stage: str) -> None:
+        report(0.05 + 0.95 * fraction, stage)
+
+    return analyze_recording(
+        rec, source=str(path), calibration=cal, hip_hike_params=params, progress=sub
+    )
+
+
+def tunable_fields() -> list[dataclasses.Field[Any]]:
+    """The numeric fields of :class:`HipHikeParams` (the thresholds form)."""
+    return [f for f in dataclasses.fields(HipHikeParams) if isinstance(f.default, int | float)]
+
+
+def _finite_range(x: FloatArray, lo_pct: float = 0.5, hi_pct: float = 99.5) -> tuple[float, float]:
+    step = max(1, x.size // 200_000)  # a sample of the session is enough for a y range
+    v = x[::step]
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return -10.0, 10.0
+    lo, hi = np.percentile(v, [lo_pct, hi_pct])
+    pad = max(2.0, 0.15 * (hi - lo))
+    return float(np.floor(lo - pad)), float(np.ceil(hi + pad))
+
+
+class ReviewModel:
+    """One opened session with the user's markers and thresholds.
+
+    Parameters
+    ----------
+    session : LoadedSession
+        From :func:`open_session`.
+    notes : Notes
+        The user's annotations (:func:`gui.review.notes.load_notes`).
+    """
+
+    def __init__(self, session: LoadedSession, notes: Notes | None = None) -> None:
+        self.session = session
+        self.path = session.path
+        self.notes = notes or Notes()
+        self.result = session.result
+        if self.notes.hip_hike_params:
+            try:
+                params = HipHikeParams.from_dict(self.notes.hip_hike_params)
+            except ValueError:
+                params = None
+            if params is not None and params != self.result.hip_hike_params:
+                self.result = self.result.redetect(params)
+        self._set_result(self.result)
+
+    # ---- the result and what is derived from it ------------------------------------------
+    def _set_result(self, result: SessionResult) -> None:
+        self.result = result
+        r = result
+        self.pyramid = MinMaxPyramid(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
+        codes = np.full(r.time_s.shape, -1, dtype=np.int8)
+        for i, name in enumerate(ACTIVITIES):
+            codes[r.activity == name] = i
+        self.activity_codes = codes
+        self.anterior_range = _finite_range(r.anterior_tilt_deg)
+        self.lateral_range = _finite_range(r.lateral_tilt_deg)
+
+    def _set_episodes_only(self, result: SessionResult) -> None:
+        """A re-detection changes only the episodes, labels and swings (no new pyramid)."""
+        self.result = result
+
+    @property
+    def t_range(self) -> tuple[float, float]:
+        """First and last sample time."""
+        t = self.result.time_s
+        return float(t[0]), float(t[-1])
+
+    def view(
+        self, x0: float, x1: float, max_points: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``(t, anterior, lateral)`` to draw for the span (min/max decimated, NaN at gaps)."""
+        t, (ant, lat) = self.pyramid.view(x0, x1, max_points)
+        return t, ant, lat
+
+    # ---- episodes ---------------------------------------------------------------------------
+    @property
+    def episodes(self) -> list[dict[str, Any]]:
+        """The hip-hike episodes (dicts of DESIGN section 4)."""
+        return self.result.episodes
+
+    def episode_rows(self) -> list[dict[str, Any]]:
+        """One row per episode with the table's keys (:data:`EPISODE_COLUMNS`)."""
+        return [{**e, "duration_s": e["end_s"] - e["start_s"]} for e in self.episodes]
+
+    def episode_span(self, index: int, *, min_span_s: float = 30.0) -> tuple[float, float]:
+        """The detail-view span that shows episode ``index`` with context around it."""
+        e = self.episodes[index]
+        mid = 0.5 * (e["start_s"] + e["end_s"])
+        half = max(min_span_s, 2.0 * (e["end_s"] - e["start_s"])) / 2
+        return mid - half, mid + half
+
+    def neighbour_episode(self, current: int | None, step: int, x_centre: float) -> int | None:
+        """Index of the next (``step=+1``) or previous (``-1``) episode, or None.
+
+        Without a current episode, the first episode after (or before) ``x_centre``.
+        """
+        n = len(self.episodes)
+        if not n:
+            return None
+        if current is not None and 0 <= current < n:
+            i = current + step
+            return i if 0 <= i < n else None
+        starts = np.array([e["start_s"] for e in self.episodes])
+        if step > 0:
+            i = int(np.searchsorted(starts, x_centre, side="right"))
+            return i if i < n else None
+        i = int(np.searchsorted(starts, x_centre, side="left")) - 1
+        return i if i >= 0 else None
+
+    # ---- thresholds and calibration ---------------------------------------------------------
+    @property
+    def params(self) -> HipHikeParams:
+        """The hip-hike thresholds in use."""
+        return self.result.hip_hike_params
+
+    def set_params(self, params: HipHikeParams) -> None:
+        """Re-detect hip-hiking with new thresholds (orientation/calibration unchanged)."""
+        self._set_episodes_only(self.result.redetect(params))
+        default = HipHikeParams()
+        self.notes.hip_hike_params = None if params == default else params.to_dict()
+
+    def apply_result(self, result: SessionResult) -> None:
+        """Take a re-analysed result (e.g. after re-calibration)."""
+        self._set_result(result)
+
+    # ---- markers and notes ------------------------------------------------------------------
+    @property
+    def markers(self) -> list[Marker]:
+        """The user's markers (editable), by time."""
+        return self.notes.markers
+
+    def all_marker_times(self) -> list[float]:
+        """Times of the recording's and the user's markers."""
+        return [m.time_s for m in self.session.recording_markers] + [
+            m.time_s for m in self.notes.markers
+        ]
+
+    def add_marker(self, time_s: float, label: str = "", note: str = "") -> int:
+        """Add a user marker; return its index (markers stay sorted by time)."""
+        m = Marker(float(time_s), label, note)
+        self.notes.markers.append(m)
+        self.notes.markers.sort(key=lambda x: x.time_s)
+        return self.notes.markers.index(m)
+
+    def edit_marker(self, index: int, **changes: Any) -> None:
+        """Change a marker's ``time_s``, ``label`` or ``note``."""
+        self.notes.markers[index] = dataclasses.replace(self.notes.markers[index], **changes)
+        self.notes.markers.sort(key=lambda x: x.time_s)
+
+    def remove_marker(self, index: int) -> None:
+        """Delete a user marker."""
+        del self.notes.markers[index]
+
+    def save_notes(self) -> Path:
+        """Write ``<file>.notes.json`` (raises ``OSError`` if the folder is read-only)."""
+        return save_notes(self.path, self.notes)
+
+    # ---- panels -----------------------------------------------------------------------------
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """Per activity: duration, anterior/lateral tilt mean and SD, % time hip-hiking."""
+        rows = []
+        for act, s in self.result.summary().items():
+            rows.append(
+                {
+                    "activity": act,
+                    "duration_s": s["duration_s"],
+                    "anterior_mean": s["anterior_tilt_deg"]["mean"],
+                    "anterior_sd": s["anterior_tilt_deg"]["sd"],
+                    "lateral_mean": s["lateral_tilt_deg"]["mean"],
+                    "lateral_sd": s["lateral_tilt_deg"]["sd"],
+                    "hip_hike_pct": s["hip_hike_pct"],
+                }
+            )
+        return rows
+
+    def gait(self) -> dict[str, Any]:
+        """Gait summary plus the per-step swing-side elevation of each side."""
+        g = self.result.gait_summary()
+        sw = self.result.swings
+        per_side = {}
+        for side in ("left", "right"):
+            rows = sw[sw["swing_side"] == side]
+            per_side[side] = (rows["time_s"].to_numpy(float), rows["elevation_deg"].to_numpy(float))
+        return {**g, "swings": per_side}
+
+    # ---- export -------------------------------------------------------------------------------
+    def export_html(self, path: str | os.PathLike[str]) -> None:
+        """The printable HTML report of ``pelviscope analyze --report``."""
+        Path(path).write_text(render_html(self.result), encoding="utf-8")
+
+    def export_csv(self, path: str | os.PathLike[str]) -> None:
+        """The per-sample table (DESIGN section 3)."""
+        self.result.per_sample.to_csv(path, index=False, float_format="%.4f")
+
+    def export_episodes_csv(self, path: str | os.PathLike[str]) -> None:
+        """The episode table as CSV (one row per episode)."""
+        cols = [key for _, key in EPISODE_COLUMNS] + ["end_s"]
+        df = pd.DataFrame(self.episode_rows(), columns=cols)
+        df.to_csv(path, index=False, float_format="%.3f")
+
+
+def format_clock(seconds: float, *, with_tenths: bool = False) -> str:
+    """Elapsed session time as ``h:mm:ss`` (``m:ss`` under an hour)."""
+    if not np.isfinite(seconds):
+        return "–"
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    sec_txt = f"{sec:04.1f}" if with_tenths else f"{int(sec):02d}"
+    if h >= 1:
+        return f"{sign}{int(h)}:{int(m):02d}:{sec_txt}"
+    return f"{sign}{int(m)}:{sec_txt}"

@@ -1,0 +1,282 @@
+"""Detail plots (anterior, lateral tilt) and the whole-session overview, linked.
+
+The overview's :class:`pyqtgraph.LinearRegionItem` selects the span the detail plots
+show; zooming or panning the detail plots moves the region. Each view change draws only
+what the model's min/max pyramid gives for the span (about two points per pixel column),
+the episodes overlapping it (one path item per side) and the activity band (one image).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from analysis.session import ACTIVITIES
+from gui.review.model import ReviewModel, format_clock
+from gui.widgets.activity_band import ActivityBand
+from gui.widgets.theme import Theme
+from gui.widgets.time_plot import Episode, TimePlot
+
+LEFT_AXIS_PX = 52
+MIN_SPAN_S = 2.0
+
+
+class ElapsedAxis(pg.AxisItem):
+    """Bottom axis in elapsed session time (``m:ss`` / ``h:mm:ss``)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        """Tick labels."""
+        return [format_clock(v, with_tenths=spacing < 1) for v in values]
+
+
+def _prepare(plot: TimePlot, theme: Theme, *, bottom: bool) -> None:
+    item = plot.getPlotItem()
+    item.setAxisItems({"bottom": ElapsedAxis(orientation="bottom")})
+    item.getAxis("left").setWidth(LEFT_AXIS_PX)
+    if not bottom:
+        item.getAxis("bottom").setStyle(showValues=False)
+        item.getAxis("bottom").setHeight(6)
+    plot.apply_theme(theme)
+
+
+class SessionPlots(QtWidgets.QWidget):
+    """The plotting half of the review window.
+
+    Signals
+    -------
+    spanChanged(float, float)
+        The detail view now shows this span (after zoom, pan, region drag or a jump).
+    """
+
+    spanChanged = QtCore.Signal(float, float)
+
+    def __init__(self, theme: Theme, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.model: ReviewModel | None = None
+        self.anterior = TimePlot("Anterior tilt  (+ = tipped forward)", "°", (-10, 10), theme,
+                                 "anterior")
+        self.lateral = TimePlot("Lateral tilt  (+ = left side higher)", "°", (-10, 10), theme,
+                                "lateral")
+        _prepare(self.anterior, theme, bottom=False)
+        _prepare(self.lateral, theme, bottom=True)
+        self.lateral.setXLink(self.anterior)
+        for p in (self.anterior, self.lateral):
+            item = p.getPlotItem()
+            item.setMouseEnabled(x=True, y=False)
+            item.getViewBox().setMouseMode(pg.ViewBox.PanMode)
+        self.band = ActivityBand(ACTIVITIES, theme)
+        self.band.set_left_width(LEFT_AXIS_PX)
+        self.overview = TimePlot("Whole session", "°", (-10, 10), theme, "lateral")
+        _prepare(self.overview, theme, bottom=True)
+        self.overview_anterior = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True,
+                                                  antialias=False)
+        self.overview_anterior.setPen(pg.mkPen(theme.anterior, width=1))
+        self.overview.getPlotItem().addItem(self.overview_anterior)
+        self.overview_band = ActivityBand(ACTIVITIES, theme)
+        self.overview_band.set_left_width(LEFT_AXIS_PX)
+        self.overview_band.legend.hide()
+        self.overview_band.plot.setFixedHeight(10)
+        self.region = pg.LinearRegionItem(movable=True, swapMode="block")
+        self.region.setZValue(20)
+        brush = QtGui.QColor(theme.anterior)
+        brush.setAlpha(40)
+        self.region.setBrush(brush)
+        self.overview.getPlotItem().addItem(self.region)
+        self.overview.setFixedHeight(120)
+        self._marker_labels: list[pg.TextItem] = []
+        self._episode_labels: list[pg.TextItem] = []
+        self._updating = False
+        self._span = (0.0, 1.0)
+
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.anterior, 5)
+        lay.addWidget(self.lateral, 6)
+        lay.addWidget(self.band)
+        lay.addSpacing(6)
+        lay.addWidget(self.overview)
+        lay.addWidget(self.overview_band)
+
+        self.anterior.getPlotItem().sigXRangeChanged.connect(self._on_detail_range)
+        self.region.sigRegionChanged.connect(self._on_region)
+
+    # ---- set-up ---------------------------------------------------------------------------
+    def set_model(self, model: ReviewModel) -> None:
+        """Show a (new or re-analysed) session, keeping the span if it still fits."""
+        first = self.model is None or self.model.path != model.path
+        self.model = model
+        t0, t1 = model.t_range
+        self.anterior.set_y_range(*model.anterior_range)
+        self.lateral.set_y_range(*model.lateral_range)
+        lo = min(model.anterior_range[0], model.lateral_range[0])
+        hi = max(model.anterior_range[1], model.lateral_range[1])
+        self.overview.set_y_range(lo, hi)
+        for p in (self.anterior, self.lateral):
+            p.getPlotItem().getViewBox().setLimits(xMin=t0, xMax=t1, minXRange=MIN_SPAN_S)
+        self.overview.getPlotItem().setXRange(t0, t1, padding=0)
+        self.region.setBounds((t0, t1))
+        self._draw_overview()
+        self.refresh_annotations()
+        if first:
+            span = min(t1 - t0, 600.0)
+            self.set_span(t0, t0 + span)
+        else:
+            self.set_span(*self._span)
+
+    def _draw_overview(self) -> None:
+        m = self.model
+        if m is None:
+            return
+        t0, t1 = m.t_range
+        t, ant, lat = m.view(t0, t1, 2 * max(400, self.overview.width()))
+        self.overview.curve.setData(t, lat, connect="finite", skipFiniteCheck=True)
+        self.overview_anterior.setData(t, ant, connect="finite", skipFiniteCheck=True)
+        self.overview_band.set_data(m.result.time_s, m.activity_codes, (t0, t1))
+
+    def refresh_annotations(self) -> None:
+        """Redraw episodes, thresholds and markers (after a re-detection or an edit)."""
+        m = self.model
+        if m is None:
+            return
+        eps = [Episode(e["start_s"], e["end_s"], e["side"]) for e in m.episodes]
+        self.overview.set_episodes(eps, labels=False)
+        thr = m.params.static_threshold_deg
+        self.lateral.set_thresholds([thr, -thr])
+        times = m.all_marker_times()
+        for p in (self.anterior, self.lateral, self.overview):
+            p.set_markers(times)
+        self._draw_detail()
+
+    # ---- span ---------------------------------------------------------------------------------
+    @property
+    def span(self) -> tuple[float, float]:
+        """The detail view's time span."""
+        return self._span
+
+    def set_span(self, x0: float, x1: float) -> None:
+        """Show ``[x0, x1]`` in the detail plots (clamped to the session)."""
+        if self.model is None:
+            return
+        t0, t1 = self.model.t_range
+        width = max(MIN_SPAN_S, x1 - x0)
+        width = min(width, t1 - t0)
+        x0 = min(max(x0, t0), t1 - width)
+        self.anterior.getPlotItem().setXRange(x0, x0 + width, padding=0)
+        self._on_detail_range()
+
+    def _on_detail_range(self, *args: Any) -> None:
+        if self._updating or self.model is None:
+            return
+        x0, x1 = self.anterior.getPlotItem().viewRange()[0]
+        self._span = (float(x0), float(x1))
+        self._updating = True
+        try:
+            self.region.setRegion((x0, x1))
+        finally:
+            self._updating = False
+        self._draw_detail()
+        self.spanChanged.emit(float(x0), float(x1))
+
+    def _on_region(self) -> None:
+        if self._updating or self.model is None:
+            return
+        x0, x1 = self.region.getRegion()
+        if x1 - x0 < MIN_SPAN_S:
+            return
+        self._updating = True
+        try:
+            self.anterior.getPlotItem().setXRange(x0, x1, padding=0)
+        finally:
+            self._updating = False
+        self._span = (float(x0), float(x1))
+        self._draw_detail()
+        self.spanChanged.emit(float(x0), float(x1))
+
+    # ---- drawing the detail -------------------------------------------------------------------
+    def _draw_detail(self) -> None:
+        m = self.model
+        if m is None:
+            return
+        x0, x1 = self._span
+        t, ant, lat = m.view(x0, x1, 2 * max(400, self.lateral.width()))
+        self.anterior.curve.setData(t, ant, connect="finite", skipFiniteCheck=True)
+        self.lateral.curve.setData(t, lat, connect="finite", skipFiniteCheck=True)
+        self.band.set_data(m.result.time_s, m.activity_codes, (x0, x1))
+        shown = [e for e in m.episodes if e["end_s"] >= x0 and e["start_s"] <= x1]
+        self.anterior.set_episodes([Episode(e["start_s"], e["end_s"], e["side"]) for e in shown],
+                                   labels=False)
+        self.lateral.set_episodes([Episode(e["start_s"], e["end_s"], e["side"]) for e in shown],
+                                  labels=False)
+        self._label_episodes(shown, x0, x1)
+        self._label_markers(x0, x1)
+
+    def _label_episodes(self, shown: list[dict[str, Any]], x0: float, x1: float) -> None:
+        """Side labels at the top of the lateral plot, stacked in rows where they would overlap."""
+        vb = self.lateral.getPlotItem().getViewBox()
+        while len(self._episode_labels) < len(shown):
+            text = pg.TextItem(anchor=(0, 0))
+            font = QtGui.QFont()
+            font.setBold(True)
+            font.setPointSize(9)
+            text.setFont(font)
+            vb.addItem(text)
+            self._episode_labels.append(text)
+        width_px = max(1.0, vb.width())
+        height_px = max(1.0, vb.height())
+        s_per_px = (x1 - x0) / width_px
+        lo, hi = self.lateral.y_range
+        row_h = (hi - lo) / height_px * 16
+        row_end: list[float] = []
+        for text, e in zip(self._episode_labels, shown, strict=False):
+            label = f"{e['side'].upper()} hip-hike, {e['kind']}"
+            start = max(e["start_s"], x0)
+            end = start + (8 * len(label) + 6) * s_per_px
+            row = next((i for i, r in enumerate(row_end) if r <= start), len(row_end))
+            if row == len(row_end):
+                row_end.append(end)
+            row_end[row] = end
+            text.setText(label)
+            text.setColor(self.theme.side.get(e["side"], self.theme.alert))
+            text.setPos(start, hi - row * row_h)
+            text.setVisible(True)
+        for text in self._episode_labels[len(shown):]:
+            text.setVisible(False)
+
+    def episode_labels(self) -> list[str]:
+        """Texts of the visible episode labels (for tests)."""
+        return [t.toPlainText() for t in self._episode_labels if t.isVisible()]
+
+    def _label_markers(self, x0: float, x1: float) -> None:
+        m = self.model
+        assert m is not None
+        shown = [mk for mk in [*m.session.recording_markers, *m.markers] if x0 <= mk.time_s <= x1]
+        vb = self.anterior.getPlotItem().getViewBox()
+        while len(self._marker_labels) < len(shown):
+            text = pg.TextItem(anchor=(0, 1), color=self.theme.marker)
+            vb.addItem(text)
+            self._marker_labels.append(text)
+        lo = self.anterior.y_range[0]
+        for text, mk in zip(self._marker_labels, shown, strict=False):
+            text.setText(mk.label or "marker")
+            text.setPos(mk.time_s, lo)
+            text.setVisible(True)
+        for text in self._marker_labels[len(shown):]:
+            text.setVisible(False)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        """Re-decimate for the new width."""
+        super().resizeEvent(event)
+        self._draw_overview()
+        self._draw_detail()
+
+    # ---- for tests and the benchmark ----------------------------------------------------------
+    def detail_curve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(t, anterior, lateral)`` as currently drawn in the detail plots."""
+        t, ant = self.anterior.curve_data()
+        _, lat = self.lateral.curve_data()
+        return t, ant, lat

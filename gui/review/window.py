@@ -1,0 +1,408 @@
+"""The review window: plots on the left, episodes and panels on the right.
+
+Thin: it opens sessions through a background :class:`~gui.review.worker.Task`, hands the
+result to :class:`~gui.review.model.ReviewModel` and wires the panels' signals to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gui.review.model import (
+    LoadedSession,
+    ReviewModel,
+    format_clock,
+    open_session,
+    recalibrate,
+)
+from gui.review.notes import NotesError, load_notes
+from gui.review.panels import (
+    CalibrationPanel,
+    EpisodeTable,
+    GaitPanel,
+    MarkersPanel,
+    SummaryPanel,
+    ThresholdForm,
+)
+from gui.review.plots import SessionPlots
+from gui.review.worker import Progress, Task
+from gui.widgets.theme import LIGHT, Theme, apply_palette
+
+OPEN_FILTER = "Recordings and CSV (*.psrec *.csv *.txt);;All files (*)"
+
+
+class ReviewWindow(QtWidgets.QMainWindow):
+    """Recorded-session review.
+
+    Signals
+    -------
+    loaded()
+        A session is shown (after opening or re-calibrating).
+    loadFailed(str)
+        Opening failed; the message names the file and the reason.
+    """
+
+    loaded = QtCore.Signal()
+    loadFailed = QtCore.Signal(str)
+
+    def __init__(
+        self,
+        theme: Theme = LIGHT,
+        *,
+        use_cache: bool = True,
+        acc_unit: str = "mps2",
+        gyr_unit: str = "rps",
+    ) -> None:
+        super().__init__()
+        self.theme = theme
+        self.use_cache = use_cache
+        self.units = {"acc_unit": acc_unit, "gyr_unit": gyr_unit}
+        self.model: ReviewModel | None = None
+        self.task: Task | None = None
+        self.current_episode: int | None = None
+        self.setWindowTitle("pelviscope review")
+        self.setAcceptDrops(True)
+        app = QtWidgets.QApplication.instance()
+        if isinstance(app, QtWidgets.QApplication):
+            apply_palette(app, theme)
+
+        self.header = QtWidgets.QLabel("Open a recording: File > Open, or drop a file here.")
+        self.header.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.header.setContentsMargins(8, 6, 8, 6)
+        self.plots = SessionPlots(theme)
+        self.episodes = EpisodeTable(theme)
+        self.summary = SummaryPanel()
+        self.gait = GaitPanel(theme)
+        self.thresholds = ThresholdForm()
+        self.markers = MarkersPanel()
+        self.calibration = CalibrationPanel()
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(self.gait, "Gait")
+        self.tabs.addTab(self._scrolled(self.thresholds), "Thresholds")
+        self.tabs.addTab(self.markers, "Markers && notes")
+        self.tabs.addTab(self.calibration, "Calibration")
+        side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        side.addWidget(self.episodes)
+        side.addWidget(self.tabs)
+        side.setSizes([260, 540])
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        split.addWidget(self.plots)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([1000, 560])
+        central = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.header)
+        lay.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setMaximumWidth(320)
+        self.progress.setRange(0, 100)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        self._build_menus()
+
+        self.episodes.episodeActivated.connect(self.show_episode)
+        self.thresholds.paramsChanged.connect(self._on_params)
+        self.markers.addRequested.connect(self.add_marker_at_centre)
+        self.markers.markerEdited.connect(self._on_marker_edited)
+        self.markers.removeRequested.connect(self._on_marker_removed)
+        self.markers.markerActivated.connect(self._on_marker_activated)
+        self.markers.sessionNoteEdited.connect(self._on_session_note)
+        self.calibration.recalibrateRequested.connect(self.recalibrate_from_span)
+        self.resize(1600, 1000)
+
+    @staticmethod
+    def _scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+        area = QtWidgets.QScrollArea()
+        area.setWidget(widget)
+        area.setWidgetResizable(True)
+        return area
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&Open…", self.open_dialog, QtGui.QKeySequence.StandardKey.Open)
+        file.addSeparator()
+        self.export_actions = [
+            self._action(file, "Export HTML &report…", lambda: self._export("html")),
+            self._action(file, "Export per-sample &CSV…", lambda: self._export("csv")),
+            self._action(file, "Export &episode table (CSV)…", lambda: self._export("episodes")),
+            self._action(file, "Export current view as &PNG…", lambda: self._export("png")),
+        ]
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        view = bar.addMenu("&View")
+        self._action(view, "&Next episode", lambda: self.step_episode(+1), "N")
+        self._action(view, "&Previous episode", lambda: self.step_episode(-1), "P")
+        self._action(view, "&Whole session", self.show_all, "Home")
+        self._action(view, "Add &marker at centre", self.add_marker_at_centre, "M")
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot: Any,
+                shortcut: Any = None) -> QtGui.QAction:
+        act = menu.addAction(text)
+        act.triggered.connect(slot)
+        if shortcut is not None:
+            act.setShortcut(QtGui.QKeySequence(shortcut))
+        self.addAction(act)
+        return act
+
+    # ---- opening -------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        """File > Open."""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a session", "", OPEN_FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> None:
+        """Open ``path`` in the background (progress in the status bar)."""
+        use_cache, units = self.use_cache, self.units
+
+        def job(progress: Progress) -> LoadedSession:
+            return open_session(path, use_cache=use_cache, progress=progress, **units)
+
+        self.statusBar().showMessage(f"Opening {path.name}…")
+        self._run(job, self._on_opened)
+
+    def _run(self, job: Any, on_done: Any) -> None:
+        if self.task is not None and self.task.isRunning():
+            self.statusBar().showMessage("Busy - wait for the current job to finish", 4000)
+            return
+        task = Task(job, self)
+        task.progress.connect(self._on_progress)
+        task.done.connect(on_done)
+        task.failed.connect(self._on_failed)
+        task.finished.connect(self.progress.hide)
+        self.task = task
+        self.progress.setValue(0)
+        self.progress.show()
+        task.start()
+
+    def _on_progress(self, fraction: float, stage: str) -> None:
+        self.progress.setValue(round(100 * fraction))
+        self.progress.setFormat(f"{stage} %p%")
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.hide()
+        self.statusBar().showMessage(message)
+        self.loadFailed.emit(message)
+
+    def _on_opened(self, session: LoadedSession) -> None:
+        try:
+            notes = load_notes(session.path)
+            note_error = ""
+        except NotesError as exc:
+            notes, note_error = None, str(exc)
+        self.model = ReviewModel(session, notes)
+        self.current_episode = None
+        self._show_model()
+        src = "cache" if session.from_cache else "analysis"
+        secs = sum(session.timings_s.values())
+        msg = f"Opened {session.path.name} from {src} in {secs:.1f} s"
+        if not session.from_cache and self.use_cache and session.cache_file is None:
+            msg += " (folder not writable: no cache)"
+        self.statusBar().showMessage(note_error or msg)
+        self.loaded.emit()
+
+    def _show_model(self) -> None:
+        m = self.model
+        assert m is not None
+        r = m.result
+        meta = r.meta
+        lost = sum(g.end_s - g.start_s for g in r.gaps)
+        cal = r.calibration.method if r.calibration else "none"
+        parts = [f"subject {meta['subject_id']}" if meta.get("subject_id") else "",
+                 f"session {meta['session_id']}" if meta.get("session_id") else "",
+                 f"started {meta['start_time_utc']} UTC" if meta.get("start_time_utc") else "",
+                 f"{format_clock(r.duration_s)} at {r.rate_hz:g} Hz",
+                 f"calibration: {cal}",
+                 f"{len(r.gaps)} gaps ({lost:.1f} s without data)" if r.gaps else "no gaps"]
+        self.header.setText(
+            f"<span style='font-size:15px'><b>{m.path.name}</b></span> &nbsp; "
+            + " · ".join(p for p in parts if p)
+        )
+        self.setWindowTitle(f"pelviscope review - {m.path.name}")
+        self.thresholds.set_params(m.params)
+        self.plots.set_model(m)
+        self._refresh_results()
+        self.markers.set_markers(m)
+        self.calibration.set_model(m)
+
+    def _refresh_results(self) -> None:
+        m = self.model
+        assert m is not None
+        self.episodes.set_rows(m.episode_rows())
+        self.summary.set_rows(m.summary_rows())
+        self.gait.set_model(m)
+        self.plots.refresh_annotations()
+
+    # ---- navigation ---------------------------------------------------------------------
+    def show_episode(self, index: int) -> None:
+        """Move the detail view to episode ``index`` and select its row."""
+        if self.model is None or not 0 <= index < len(self.model.episodes):
+            return
+        self.current_episode = index
+        self.plots.set_span(*self.model.episode_span(index))
+        self.episodes.select(index)
+
+    def step_episode(self, step: int) -> None:
+        """Next (+1) or previous (-1) episode."""
+        if self.model is None:
+            return
+        x0, x1 = self.plots.span
+        i = self.model.neighbour_episode(self.current_episode, step, 0.5 * (x0 + x1))
+        if i is not None:
+            self.show_episode(i)
+
+    def show_all(self) -> None:
+        """The whole session in the detail view."""
+        if self.model is not None:
+            self.plots.set_span(*self.model.t_range)
+
+    # ---- thresholds, calibration ------------------------------------------------------------
+    def _on_params(self, params: Any) -> None:
+        if self.model is None:
+            return
+        self.model.set_params(params)
+        self.current_episode = None
+        self._refresh_results()
+        self._save_notes()
+        self.statusBar().showMessage(f"{len(self.model.episodes)} episodes with the new "
+                                     "thresholds", 5000)
+
+    def recalibrate_from_span(self) -> None:
+        """Re-analyse with a calibration from the detail view's span (background)."""
+        if self.model is None:
+            return
+        x0, x1 = self.plots.span
+        path, params, units = self.model.path, self.model.params, self.units
+
+        def job(progress: Progress) -> Any:
+            return recalibrate(path, x0, x1, params, progress=progress, **units)
+
+        self.statusBar().showMessage(f"Re-calibrating from {format_clock(x0)}–{format_clock(x1)}…")
+        self._run(job, self._on_recalibrated)
+
+    def _on_recalibrated(self, result: Any) -> None:
+        assert self.model is not None
+        self.model.apply_result(result)
+        self._show_model()
+        self.statusBar().showMessage(f"Re-calibrated: {result.calibration.method}")
+        self.loaded.emit()
+
+    # ---- markers -------------------------------------------------------------------------
+    def add_marker_at_centre(self) -> None:
+        """A new marker at the centre of the detail view."""
+        if self.model is None:
+            return
+        x0, x1 = self.plots.span
+        self.model.add_marker(0.5 * (x0 + x1), "marker")
+        self._markers_changed()
+
+    def _on_marker_edited(self, row: int, label: str, note: str) -> None:
+        if self.model is not None:
+            self.model.edit_marker(row, label=label, note=note)
+            self._markers_changed(refill=False)
+
+    def _on_marker_removed(self, row: int) -> None:
+        if self.model is not None:
+            self.model.remove_marker(row)
+            self._markers_changed()
+
+    def _on_marker_activated(self, row: int) -> None:
+        if self.model is not None and 0 <= row < len(self.model.markers):
+            t = self.model.markers[row].time_s
+            x0, x1 = self.plots.span
+            half = 0.5 * (x1 - x0)
+            self.plots.set_span(t - half, t + half)
+
+    def _on_session_note(self, text: str) -> None:
+        if self.model is not None:
+            self.model.notes.session_note = text
+            self._save_notes()
+
+    def _markers_changed(self, *, refill: bool = True) -> None:
+        assert self.model is not None
+        if refill:
+            self.markers.set_markers(self.model)
+        self.plots.refresh_annotations()
+        self._save_notes()
+
+    def _save_notes(self) -> None:
+        assert self.model is not None
+        try:
+            path = self.model.save_notes()
+        except OSError as exc:
+            self.markers.status.setText(f"Not saved: {exc.strerror or exc}")
+            return
+        self.markers.status.setText(f"Saved to {path.name}")
+
+    # ---- export ------------------------------------------------------------------------------
+    def export(self, kind: str, path: Path) -> None:
+        """Write ``kind`` ("html", "csv", "episodes", "png") to ``path``."""
+        m = self.model
+        if m is None:
+            raise RuntimeError("no session open")
+        if kind == "html":
+            m.export_html(path)
+        elif kind == "csv":
+            m.export_csv(path)
+        elif kind == "episodes":
+            m.export_episodes_csv(path)
+        elif kind == "png":
+            if not self.plots.grab().save(str(path), "PNG"):
+                raise OSError(f"{path}: could not write the image")
+        else:
+            raise ValueError(f"unknown export {kind!r}")
+
+    def _export(self, kind: str) -> None:
+        if self.model is None:
+            return
+        stem = self.model.path.with_suffix("")
+        default, filt = {
+            "html": (f"{stem}_report.html", "HTML (*.html)"),
+            "csv": (f"{stem}_samples.csv", "CSV (*.csv)"),
+            "episodes": (f"{stem}_episodes.csv", "CSV (*.csv)"),
+            "png": (f"{stem}_view.png", "PNG image (*.png)"),
+        }[kind]
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export", default, filt)
+        if not path:
+            return
+        try:
+            self.export(kind, Path(path))
+        except OSError as exc:
+            QtWidgets.QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        self.statusBar().showMessage(f"Wrote {path}", 5000)
+
+    def screenshot(self, path: Path) -> None:
+        """Save the whole window as PNG."""
+        self.grab().save(str(path), "PNG")
+
+    # ---- drag and drop ------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        """Accept one dropped local file."""
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        """Open the dropped file."""
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            self.open_path(Path(urls[0].toLocalFile()))
+            event.acceptProposedAction()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Wait for a running job (it cannot be interrupted safely)."""
+        if self.task is not None and self.task.isRunning():
+            self.task.wait()
+        super().closeEvent(event)

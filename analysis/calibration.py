@@ -55,6 +55,9 @@ class CalibrationParams:
         ambiguous and calibration fails.
     window_s : float
         Window for the per-window direction estimates.
+    search_first_s : float
+        The protocol comes first: look for standing + walking in this leading part of
+        the session before searching all of it (saves time on day-long recordings).
     """
 
     min_standing_s: float = 5.0
@@ -63,6 +66,7 @@ class CalibrationParams:
     max_upright_deg: float = 9.0
     min_direction_confidence: float = 0.5
     window_s: float = 2.5
+    search_first_s: float = 1800.0
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,13 @@ def anterior_from_gait(
     residual_deg : float
         RMS angle of the per-window directions around the result.
     """
+    idx = np.nonzero(mask)[0]
+    if idx.size == 0:
+        raise CalibrationError("too little walking to find the anterior direction")
+    # Only the used span (plus filter margins) is processed: long sessions stay cheap.
+    pad = int(5 * rate_hz)
+    lo, hi = max(0, int(idx[0]) - pad), min(mask.size, int(idx[-1]) + pad + 1)
+    acc_mps2, quat_wxyz, mask = acc_mps2[lo:hi], quat_wxyz[lo:hi], mask[lo:hi]
     acc_earth = quat.rotate(quat_wxyz, acc_mps2)
     acc_earth[:, 2] -= GRAVITY_MPS2
     acc_earth = _bandpass(acc_earth, rate_hz, 0.5, 4.0)
@@ -345,6 +356,27 @@ def calibrate_auto(
     p = params or CalibrationParams()
     n = acc_mps2.shape[0]
     t = np.arange(n) / rate_hz if time_s is None else np.asarray(time_s, float)
+    head = int(p.search_first_s * rate_hz)
+    if n > head:
+        gyr_head = None if gyr_rps is None else gyr_rps[:head]
+        try:
+            cal = _calibrate(acc_mps2[:head], gyr_head, quat_wxyz[:head], rate_hz, t[:head], p)
+        except CalibrationError:
+            cal = None
+        if cal is not None and cal.method == "standing+walking":
+            return cal
+    return _calibrate(acc_mps2, gyr_rps, quat_wxyz, rate_hz, t, p)
+
+
+def _calibrate(
+    acc_mps2: FloatArray,
+    gyr_rps: FloatArray | None,
+    quat_wxyz: FloatArray,
+    rate_hz: float,
+    t: FloatArray,
+    p: CalibrationParams,
+) -> Calibration:
+    n = acc_mps2.shape[0]
     walk = walking_mask(acc_mps2, rate_hz)
     walk_spans = spans(walk, rate_hz, min_s=3.0)
     if not walk_spans:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.ndimage import maximum_filter1d
 
 from analysis import quaternion as quat
 from analysis.activity import classify_activity
@@ -221,12 +222,14 @@ def _sample_durations(time_s: FloatArray, rate_hz: float) -> FloatArray:
 
 
 def _uniform_blocks(
-    time_s: FloatArray, rate_hz: float, max_fill_s: float = 0.5
+    time_s: FloatArray, wanted: NDArray[np.bool_], max_fill_s: float = 0.5
 ) -> list[tuple[int, int]]:
-    """Index ranges without gaps longer than ``max_fill_s`` (shorter ones are bridged)."""
-    breaks = np.nonzero(np.diff(time_s) > max_fill_s)[0] + 1
-    edges = np.concatenate(([0], breaks, [time_s.size]))
-    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b - a > 1]
+    """Index ranges of ``wanted`` samples without gaps longer than ``max_fill_s``."""
+    cut = np.zeros(time_s.size + 1, dtype=bool)
+    cut[1:-1] = np.diff(time_s) > max_fill_s
+    cut[1:-1] |= wanted[1:] != wanted[:-1]
+    edges = np.concatenate(([0], np.nonzero(cut)[0], [time_s.size]))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b - a > 1 and wanted[a]]
 
 
 def _gait_on_blocks(
@@ -235,10 +238,17 @@ def _gait_on_blocks(
     gyr_p: FloatArray | None,
     up_p: FloatArray,
     rate_hz: float,
+    walking: NDArray[np.bool_],
 ) -> tuple[FloatArray, NDArray[np.str_], FloatArray, list[dict[str, Any]], list[str]]:
-    """Gait events on each gap-free block, on a uniform grid; events inside gaps dropped."""
+    """Gait events on each gap-free block around walking, on a uniform grid.
+
+    Only spans labelled walking (plus 3 s either side, so no bout edge is lost) are
+    searched: faster on long days, and no "steps" while sitting. Events that fall into a
+    bridged gap are dropped.
+    """
     ics, sides, conf, bouts, notes = [], [], [], [], []
-    for a, b in _uniform_blocks(time_s, rate_hz):
+    near_walking = maximum_filter1d(walking.astype(np.int8), int(6 * rate_hz) + 1) > 0
+    for a, b in _uniform_blocks(time_s, near_walking):
         t = time_s[a:b]
         if t[-1] - t[0] < 3.0:
             continue
@@ -368,7 +378,7 @@ def analyze_recording(
         m = quat.to_matrix(rotation_from_up_and_anterior(up_mean, helper))
     gyr_p = None if rec.gyr_rps is None else rec.gyr_rps @ m.T
     ic_t, ic_side, ic_conf, bouts, gait_notes = _gait_on_blocks(
-        rec.time_s, rec.acc_mps2 @ m.T, gyr_p, up_s @ m.T, rate
+        rec.time_s, rec.acc_mps2 @ m.T, gyr_p, up_s @ m.T, rate, act.labels == "walking"
     )
     if calibration is None:
         ic_side = np.full(ic_t.shape, "unknown", dtype="<U7")

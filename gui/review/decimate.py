@@ -70,7 +70,7 @@ class MinMaxPyramid:
         *,
         factor: int = 4,
         first_bin: int = 8,
-        min_bins: int = 1000,
+        min_bins: int = 256,
     ) -> None:
         t = np.asarray(time_s, float)
         ys = [np.asarray(y, float) for y in curves]

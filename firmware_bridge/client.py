@@ -66,24 +66,46 @@ class Found:
     address: str
     rssi: int
     profile: str
+    #: Advertised service UUIDs (lower case).
+    services: tuple[str, ...] = ()
+    #: False for a device no profile recognises (listed by ``scan(include_unsupported=True)``).
+    supported: bool = True
+    #: Sensor kind (``"witmotion"``, ``"polar-h10"``, ``"pelviscope"`` ...), "" if unsupported.
+    kind: str = ""
+
+
+def profile_kind(profile: Profile) -> str:
+    """The command-line kind of a profile (``"pelviscope"`` for ours)."""
+    return str(getattr(profile, "kind", "") or profile.name.split("/")[0])
 
 
 async def scan(
-    profiles: Sequence[Profile], *, timeout_s: float = 5.0, backend: BackendPair | None = None
+    profiles: Sequence[Profile], *, timeout_s: float = 5.0, backend: BackendPair | None = None,
+    include_unsupported: bool = False,
 ) -> list[Found]:
-    """Scan for ``timeout_s`` and list the devices some profile recognises (strongest first)."""
+    """Scan for ``timeout_s`` and list the devices some profile recognises (strongest first).
+
+    With ``include_unsupported`` every other advertising device is listed too, with its
+    services and ``supported=False`` (after the supported ones).
+    """
     seen: dict[str, Found] = {}
 
     def on_adv(device: BLEDevice, adv: AdvertisementData) -> None:
+        uuids = tuple(u.lower() for u in adv.service_uuids)
+        name = adv.local_name or device.name
         for prof in profiles:
             if prof.matches(adv.local_name, adv.service_uuids):
-                seen[device.address] = Found(adv.local_name or device.name, device.address,
-                                             adv.rssi, prof.name)
+                seen[device.address] = Found(name, device.address, adv.rssi, prof.name, uuids,
+                                             True, profile_kind(prof))
+                return
+        old = seen.get(device.address)
+        if include_unsupported and (old is None or not old.supported):
+            seen[device.address] = Found(name, device.address, adv.rssi, "", uuids, False)
 
     scanner_cls = backend.scanner if backend else None
     async with BleakScanner(on_adv, backend=scanner_cls):
         await asyncio.sleep(timeout_s)
-    return sorted(seen.values(), key=lambda f: -f.rssi)
+    return sorted(seen.values(), key=lambda f: (not f.supported, -f.rssi))
 
 
 class BleSource:
@@ -93,6 +115,9 @@ class BleSource:
     ----------
     profile : Profile, optional
         Device profile (ours by default).
+    profiles : sequence of Profile, optional
+        Accept a device of any of these kinds (auto-detection): the profile that
+        recognises the first device found is used (``profile`` is then ignored).
     address : str, optional
         Connect only to this address; otherwise the first matching device (or ``name``).
     name : str, optional
@@ -115,6 +140,7 @@ class BleSource:
         self,
         *,
         profile: Profile | None = None,
+        profiles: Sequence[Profile] = (),
         address: str | None = None,
         name: str | None = None,
         backend: BackendPair | None = None,
@@ -124,7 +150,9 @@ class BleSource:
         scan_timeout_s: float = 5.0,
         first_connect_timeout_s: float = 20.0,
     ) -> None:
-        self.profile: Profile = profile or PelviscopeProfile()
+        self.profiles = tuple(profiles)
+        self.profile: Profile = (self.profiles[0] if self.profiles and profile is None
+                                 else profile or PelviscopeProfile())
         self.address, self.name = address, name
         self.backend = backend or BackendPair(None, None)
         self.companions = tuple(companions)
@@ -205,7 +233,7 @@ class BleSource:
     async def _main(self, ready: threading.Event) -> None:
         self._stop_event = asyncio.Event()
         self.session_origin_s = self.clock()
-        self.decoder = StreamDecoder(self.profile.decode, session_origin_s=self.session_origin_s)
+        self.decoder = self._make_decoder()
         ready.set()
         for comp in self.companions:
             await comp.start()
@@ -219,6 +247,14 @@ class BleSource:
                     log.exception("companion stop failed")
             if self._status.state != State.FAILED:
                 self._set(state=State.DISCONNECTED)
+
+    def _make_decoder(self) -> StreamDecoder:
+        """The profile's own stream decoder (vendor profiles) or the standard one."""
+        factory = getattr(self.profile, "make_decoder", None)
+        if factory is not None:
+            decoder: StreamDecoder = factory(self.session_origin_s)
+            return decoder
+        return StreamDecoder(self.profile.decode, session_origin_s=self.session_origin_s)
 
     async def _connect_loop(self) -> None:
         assert self._stop_event is not None
@@ -260,18 +296,29 @@ class BleSource:
 
     async def _find(self) -> BLEDevice | None:
         def match(device: BLEDevice, adv: AdvertisementData) -> bool:
-            if self.address is not None:
-                return device.address.upper() == self.address.upper()
+            by_address = self.address is not None
+            if by_address and device.address.upper() != str(self.address).upper():
+                return False
             if self.name is not None and adv.local_name != self.name:
                 return False
-            if self.profile.matches(adv.local_name, adv.service_uuids):
-                self._set_device(rssi=adv.rssi)
-                return True
-            return False
+            for prof in self.profiles or (self.profile,):
+                if prof.matches(adv.local_name, adv.service_uuids):
+                    self._set_device(rssi=adv.rssi)
+                    self._found_profile = prof
+                    return True
+            return by_address  # an explicit address is used even if nothing recognises it
 
-        return await BleakScanner.find_device_by_filter(
+        self._found_profile: Profile | None = None
+        device = await BleakScanner.find_device_by_filter(
             match, timeout=self.scan_timeout_s, backend=self.backend.scanner
         )
+        found = self._found_profile
+        if device is not None and found is not None and found is not self.profile:
+            assert self.decoder is not None
+            if self.decoder.counters.frames == 0:  # first connection: adopt its profile
+                self.profile = found
+                self.decoder = self._make_decoder()
+        return device
 
     async def _session(self, device: BLEDevice, drop_host_s: float | None) -> bool:
         """One connection; returns True if it ended by a drop, False on ``stop()``."""

@@ -51,8 +51,14 @@ def _meta_from_status(status: SourceStatus, meta: dict[str, Any]) -> dict[str, A
     out.setdefault("profile", dev.get("profile"))
     out.setdefault("firmware", dev.get("firmware"))
     out.setdefault("ranges", {"acc_g": dev.get("acc_range_g"), "gyr_dps": dev.get("gyr_range_dps")})
-    out.setdefault("timing", {"time_s": "host monotonic clock since the source started, from a "
-                                        "minimum-delay fit of device time to host time"})
+    # recordings/README.md: "device_clock" (minimum-delay fit of device time to host time)
+    # or "host_arrival_approximate" (sensors without a clock); the profile says which.
+    out.setdefault("timing", dev.get("timing") or "device_clock")
+    for key in ("sensor_kind", "limitations"):
+        if dev.get(key):
+            out.setdefault(key, dev[key])
+    if dev.get("channels") == ["acc"]:
+        out.setdefault("gyroscope", "unavailable: accelerometer-only sensor")
     return out
 
 

@@ -39,6 +39,7 @@ def emulated_source(
     faults: FaultConfig | None = None,
     time_scale: float = 1.0,
     sensor_kwargs: dict[str, Any] | None = None,
+    kind: str = "pelviscope",
     **source_kwargs: Any,
 ) -> tuple[BleSource, EmulatedSensor]:
     """An emulated sensor streaming these arrays, and a client connected to it.
@@ -55,6 +56,10 @@ def emulated_source(
         Run the session this many times faster than real time (tests).
     sensor_kwargs : dict, optional
         More :class:`EmulatedSensor` arguments (``clock_ppm``, ``seq_start``, ...).
+    kind : str
+        Firmware personality: a key of :data:`firmware_bridge.emulator.vendors.SENSORS`
+        (``"pelviscope"``, ``"witmotion"``, ``"polar-h10"`` ...); the client uses the
+        matching profile, asking for the supported rate nearest ``rate_hz``.
     **source_kwargs
         More :class:`BleSource` arguments.
 
@@ -63,10 +68,16 @@ def emulated_source(
     (BleSource, EmulatedSensor)
         Call ``source.start()``; the sensor is powered on inside the client's loop.
     """
+    from firmware_bridge.emulator.vendors import SENSORS
+    from firmware_bridge.profiles import make_profile
+
+    if kind not in SENSORS:
+        raise ValueError(f"unknown emulated sensor {kind!r}; known: {', '.join(SENSORS)}")
     clock = ScaledClock(time_scale)
-    sensor = EmulatedSensor(acc_mps2, gyr_rps, rate_hz=rate_hz, faults=faults, clock=clock,
-                            **(sensor_kwargs or {}))
-    profile = PelviscopeProfile(StreamConfig(rate_hz=rate_hz))
+    sensor = SENSORS[kind](acc_mps2, gyr_rps, rate_hz=rate_hz, faults=faults, clock=clock,
+                           **(sensor_kwargs or {}))
+    profile = (PelviscopeProfile(StreamConfig(rate_hz=rate_hz)) if kind == "pelviscope"
+               else make_profile(kind, rate_hz))
     source = BleSource(profile=profile, backend=BUMBLE_BACKEND, companions=[sensor],
                        clock=clock, **source_kwargs)
     return source, sensor

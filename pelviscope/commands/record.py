@@ -18,7 +18,14 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="recording to write (.psrec)")
     parser.add_argument("--duration", type=float, metavar="S",
                         help="stop after S seconds (default: until Ctrl-C)")
-    parser.add_argument("--device", metavar="ADDR", help="sensor address (default: first found)")
+    parser.add_argument("--device", metavar="ADDR|KIND",
+                        help="sensor address (default: first sensor found of any supported "
+                             "kind); with --simulate the emulated sensor kind: "
+                             "pelviscope (default), witmotion, thingy52, movesense, "
+                             "polar-verity, polar-h10, movella-dot")
+    parser.add_argument("--profile", metavar="KIND",
+                        help="real sensor: use this profile only (default: recognise any "
+                             "supported kind)")
     parser.add_argument("--rate-hz", type=float, default=200.0, help="output data rate")
     parser.add_argument("--subject", metavar="ID", help="subject id stored in the recording")
     parser.add_argument("--session", metavar="ID", help="session id stored in the recording")
@@ -43,6 +50,16 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--drop-rate and --disconnect-every need --simulate")
     if not 1.0 <= args.rate_hz <= 6553.5:
         raise UsageError(f"--rate-hz must be within 1..6553.5, got {args.rate_hz}")
+    from firmware_bridge.profiles import KINDS
+
+    if args.simulate and args.device is not None and args.device not in KINDS:
+        raise UsageError(f"--device {args.device}: with --simulate use a sensor kind "
+                         f"({', '.join(KINDS)})")
+    if args.profile is not None and args.profile not in KINDS:
+        raise UsageError(f"--profile {args.profile}: unknown sensor kind "
+                         f"(known: {', '.join(KINDS)})")
+    if args.simulate and args.profile is not None:
+        raise UsageError("--profile is for real sensors; with --simulate use --device KIND")
     if args.out.suffix != ".psrec":
         raise UsageError(f"--out {args.out}: use the .psrec extension")
     if not args.out.parent.is_dir():
@@ -70,11 +87,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the sub-command."""
     _check(args)
     from firmware_bridge.client import BleSource
-    from firmware_bridge.profiles.pelviscope import PelviscopeProfile
-    from firmware_bridge.profiles.pelviscope_profile import StreamConfig
+    from firmware_bridge.profiles import all_profiles, make_profile
     from firmware_bridge.recorder import format_status, record
 
-    config = StreamConfig(rate_hz=args.rate_hz)
     source: Any
     if args.simulate:
         from firmware_bridge.emulator import FaultConfig, emulated_source
@@ -82,9 +97,12 @@ def run(args: argparse.Namespace) -> int:
         faults = FaultConfig(drop_rate=args.drop_rate, disconnect_every_s=args.disconnect_every)
         acc, gyr = _simulated_signal(args.rate_hz)
         source, _sensor = emulated_source(acc, gyr, rate_hz=args.rate_hz, faults=faults,
-                                          sensor_kwargs={"clock_ppm": 30.0})
+                                          sensor_kwargs={"clock_ppm": 30.0},
+                                          kind=args.device or "pelviscope")
+    elif args.profile is not None:
+        source = BleSource(profile=make_profile(args.profile, args.rate_hz), address=args.device)
     else:
-        source = BleSource(profile=PelviscopeProfile(config), address=args.device)
+        source = BleSource(profiles=all_profiles(args.rate_hz), address=args.device)
     meta = {"subject_id": args.subject, "session_id": args.session, "notes": args.notes,
             "simulated": bool(args.simulate)}
     stop = threading.Event()
@@ -110,4 +128,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {summary.path}: {summary.samples} samples, {summary.duration_s:.1f} s, "
           f"{summary.gaps} gaps ({summary.lost_samples} samples lost), "
           f"{summary.status.reconnects} reconnects")
+    device = summary.status.device
+    if device.get("sensor_kind"):
+        print(f"sensor: {device.get('model') or device['sensor_kind']} "
+              f"(profile {device.get('profile')}, {device.get('rate_hz')} Hz, "
+              f"timing {device.get('timing')})")
+    for note in device.get("limitations") or []:
+        print(f"note: {note}")
     return 0

@@ -183,6 +183,30 @@ def tunable_fields() -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(HipHikeParams) if isinstance(f.default, int | float)]
 
 
+def field_help(cls: type = HipHikeParams) -> dict[str, str]:
+    """Each attribute's description from a numpydoc ``Attributes`` section (for tooltips)."""
+    out: dict[str, str] = {}
+    names: list[str] = []
+    for line in (cls.__doc__ or "").splitlines():
+        stripped = line.strip()
+        if line.startswith("    ") and not line.startswith("        ") and " : " in stripped:
+            names = [n.strip() for n in stripped.split(" : ")[0].split(",")]
+            for n in names:
+                out[n] = ""
+        elif names and line.startswith("        "):
+            for n in names:
+                out[n] = f"{out[n]} {stripped}".strip()
+    return out
+
+
+def field_label(name: str) -> str:
+    """``static_threshold_deg`` -> ``static threshold (°)``."""
+    for suffix, unit in (("_deg", " (°)"), ("_s", " (s)")):
+        if name.endswith(suffix):
+            return name[: -len(suffix)].replace("_", " ") + unit
+    return name.replace("_", " ")
+
+
 def _finite_range(x: FloatArray, lo_pct: float = 0.5, hi_pct: float = 99.5) -> tuple[float, float]:
     step = max(1, x.size // 200_000)  # a sample of the session is enough for a y range
     v = x[::step]
@@ -192,6 +216,39 @@ def _finite_range(x: FloatArray, lo_pct: float = 0.5, hi_pct: float = 99.5) -> t
     lo, hi = np.percentile(v, [lo_pct, hi_pct])
     pad = max(2.0, 0.15 * (hi - lo))
     return float(np.floor(lo - pad)), float(np.ceil(hi + pad))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A result with the panel figures computed from it (computed off the GUI thread)."""
+
+    result: SessionResult
+    summary_rows: list[dict[str, Any]]
+    gait: dict[str, Any]
+
+
+def derive(result: SessionResult) -> Derived:
+    """The summary-panel rows and gait-panel figures of ``result``."""
+    rows = []
+    for act, s in result.summary().items():
+        rows.append(
+            {
+                "activity": act,
+                "duration_s": s["duration_s"],
+                "anterior_mean": s["anterior_tilt_deg"]["mean"],
+                "anterior_sd": s["anterior_tilt_deg"]["sd"],
+                "lateral_mean": s["lateral_tilt_deg"]["mean"],
+                "lateral_sd": s["lateral_tilt_deg"]["sd"],
+                "hip_hike_pct": s["hip_hike_pct"],
+            }
+        )
+    g = result.gait_summary()
+    sw = result.swings
+    per_side = {}
+    for side in ("left", "right"):
+        sel = sw[sw["swing_side"] == side]
+        per_side[side] = (sel["time_s"].to_numpy(float), sel["elevation_deg"].to_numpy(float))
+    return Derived(result, rows, {**g, "swings": per_side})
 
 
 class ReviewModel:
@@ -209,20 +266,29 @@ class ReviewModel:
         self.session = session
         self.path = session.path
         self.notes = notes or Notes()
-        self.result = session.result
+        result = session.result
         if self.notes.hip_hike_params:
             try:
                 params = HipHikeParams.from_dict(self.notes.hip_hike_params)
             except ValueError:
                 params = None
-            if params is not None and params != self.result.hip_hike_params:
-                self.result = self.result.redetect(params)
-        self._set_result(self.result)
+            if params is not None and params != result.hip_hike_params:
+                result = result.redetect(params)
+        self.accept(derive(result), full=True)
 
     # ---- the result and what is derived from it ------------------------------------------
-    def _set_result(self, result: SessionResult) -> None:
-        self.result = result
-        r = result
+    def accept(self, derived: Derived, *, full: bool) -> None:
+        """Show a new result; ``full`` when the tilt curves changed (re-calibration).
+
+        A re-detection changes only episodes, per-sample hip-hike labels and swings, so
+        the min/max pyramid and the activity codes are kept.
+        """
+        self.derived = derived
+        self.result = r = derived.result
+        params = r.hip_hike_params
+        self.notes.hip_hike_params = None if params == HipHikeParams() else params.to_dict()
+        if not full:
+            return
         self.pyramid = MinMaxPyramid(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
         codes = np.full(r.time_s.shape, -1, dtype=np.int8)
         for i, name in enumerate(ACTIVITIES):
@@ -230,10 +296,6 @@ class ReviewModel:
         self.activity_codes = codes
         self.anterior_range = _finite_range(r.anterior_tilt_deg)
         self.lateral_range = _finite_range(r.lateral_tilt_deg)
-
-    def _set_episodes_only(self, result: SessionResult) -> None:
-        """A re-detection changes only the episodes, labels and swings (no new pyramid)."""
-        self.result = result
 
     @property
     def t_range(self) -> tuple[float, float]:
@@ -289,15 +351,17 @@ class ReviewModel:
         """The hip-hike thresholds in use."""
         return self.result.hip_hike_params
 
+    def redetected(self, params: HipHikeParams) -> Derived:
+        """Hip-hiking re-detected with ``params`` (does not change the model; thread-safe)."""
+        return derive(self.result.redetect(params))
+
     def set_params(self, params: HipHikeParams) -> None:
         """Re-detect hip-hiking with new thresholds (orientation/calibration unchanged)."""
-        self._set_episodes_only(self.result.redetect(params))
-        default = HipHikeParams()
-        self.notes.hip_hike_params = None if params == default else params.to_dict()
+        self.accept(self.redetected(params), full=False)
 
     def apply_result(self, result: SessionResult) -> None:
         """Take a re-analysed result (e.g. after re-calibration)."""
-        self._set_result(result)
+        self.accept(derive(result), full=True)
 
     # ---- markers and notes ------------------------------------------------------------------
     @property
@@ -334,30 +398,11 @@ class ReviewModel:
     # ---- panels -----------------------------------------------------------------------------
     def summary_rows(self) -> list[dict[str, Any]]:
         """Per activity: duration, anterior/lateral tilt mean and SD, % time hip-hiking."""
-        rows = []
-        for act, s in self.result.summary().items():
-            rows.append(
-                {
-                    "activity": act,
-                    "duration_s": s["duration_s"],
-                    "anterior_mean": s["anterior_tilt_deg"]["mean"],
-                    "anterior_sd": s["anterior_tilt_deg"]["sd"],
-                    "lateral_mean": s["lateral_tilt_deg"]["mean"],
-                    "lateral_sd": s["lateral_tilt_deg"]["sd"],
-                    "hip_hike_pct": s["hip_hike_pct"],
-                }
-            )
-        return rows
+        return self.derived.summary_rows
 
     def gait(self) -> dict[str, Any]:
         """Gait summary plus the per-step swing-side elevation of each side."""
-        g = self.result.gait_summary()
-        sw = self.result.swings
-        per_side = {}
-        for side in ("left", "right"):
-            rows = sw[sw["swing_side"] == side]
-            per_side[side] = (rows["time_s"].to_numpy(float), rows["elevation_deg"].to_numpy(float))
-        return {**g, "swings": per_side}
+        return self.derived.gait
 
     # ---- export -------------------------------------------------------------------------------
     def export_html(self, path: str | os.PathLike[str]) -> None:

@@ -14,7 +14,14 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from analysis.hiphike import HipHikeParams
-from gui.review.model import EPISODE_COLUMNS, ReviewModel, format_clock, tunable_fields
+from gui.review.model import (
+    EPISODE_COLUMNS,
+    ReviewModel,
+    field_help,
+    field_label,
+    format_clock,
+    tunable_fields,
+)
 from gui.widgets.theme import Theme
 
 _RO = QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers
@@ -236,6 +243,7 @@ class ThresholdForm(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout()
         form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
         self.fields: dict[str, QtWidgets.QAbstractSpinBox] = {}
+        helps = field_help()
         for f in tunable_fields():
             box: QtWidgets.QAbstractSpinBox
             if isinstance(f.default, int) and not isinstance(f.default, bool):
@@ -247,16 +255,26 @@ class ThresholdForm(QtWidgets.QWidget):
                 box.setSingleStep(0.5 if f.name.endswith(("_deg", "_s")) else 0.05)
                 box.setRange(0.0, 600.0)
             box.setKeyboardTracking(False)
-            box.setToolTip(f"default {f.default}")
+            # Rich text so that Qt wraps the long descriptions.
+            tip = f"<p>{helps.get(f.name, '')} (default {f.default})</p>"
+            box.setToolTip(tip)
             box.valueChanged.connect(self._changed)
             self.fields[f.name] = box
-            form.addRow(f.name.replace("_", " "), box)
+            label = QtWidgets.QLabel(field_label(f.name))
+            label.setToolTip(tip)
+            form.addRow(label, box)
+        intro = QtWidgets.QLabel(
+            "Hip-hike detector thresholds. Episodes are re-detected as soon as a value "
+            "changes (orientation and calibration are kept). Hover a field for its meaning."
+        )
+        intro.setWordWrap(True)
         self.error = QtWidgets.QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828")
         reset = QtWidgets.QPushButton("Defaults")
         reset.clicked.connect(lambda: self.set_params(HipHikeParams(), emit=True))
         lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(intro)
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(reset, 0, QtCore.Qt.AlignmentFlag.AlignLeft)

@@ -242,7 +242,7 @@ class SessionPlots(QtWidgets.QWidget):
             row_end[row] = end
             text.setText(label)
             text.setColor(self.theme.side.get(e["side"], self.theme.alert))
-            text.setPos(start, hi - row * row_h)
+            text.setPos(start, hi - (row + 1) * row_h)  # row 0 is the plot title's
             text.setVisible(True)
         for text in self._episode_labels[len(shown):]:
             text.setVisible(False)

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gui.review.model import (
+    Derived,
     LoadedSession,
     ReviewModel,
     format_clock,
@@ -43,10 +44,13 @@ class ReviewWindow(QtWidgets.QMainWindow):
         A session is shown (after opening or re-calibrating).
     loadFailed(str)
         Opening failed; the message names the file and the reason.
+    redetected()
+        Episodes were re-detected with new thresholds.
     """
 
     loaded = QtCore.Signal()
     loadFailed = QtCore.Signal(str)
+    redetected = QtCore.Signal()
 
     def __init__(
         self,
@@ -63,6 +67,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.model: ReviewModel | None = None
         self.task: Task | None = None
         self.current_episode: int | None = None
+        self._pending_params: Any = None
         self.setWindowTitle("pelviscope review")
         self.setAcceptDrops(True)
         app = QtWidgets.QApplication.instance()
@@ -166,8 +171,14 @@ class ReviewWindow(QtWidgets.QMainWindow):
         """Open ``path`` in the background (progress in the status bar)."""
         use_cache, units = self.use_cache, self.units
 
-        def job(progress: Progress) -> LoadedSession:
-            return open_session(path, use_cache=use_cache, progress=progress, **units)
+        def job(progress: Progress) -> tuple[ReviewModel, LoadedSession, str]:
+            session = open_session(path, use_cache=use_cache, progress=progress, **units)
+            try:
+                notes, note_error = load_notes(session.path), ""
+            except NotesError as exc:
+                notes, note_error = None, f"{exc} - markers not loaded"
+            progress(1.0, "preparing the view")
+            return ReviewModel(session, notes), session, note_error
 
         self.statusBar().showMessage(f"Opening {path.name}…")
         self._run(job, self._on_opened)
@@ -195,14 +206,10 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(message)
         self.loadFailed.emit(message)
 
-    def _on_opened(self, session: LoadedSession) -> None:
-        try:
-            notes = load_notes(session.path)
-            note_error = ""
-        except NotesError as exc:
-            notes, note_error = None, str(exc)
-        self.model = ReviewModel(session, notes)
+    def _on_opened(self, opened: tuple[ReviewModel, LoadedSession, str]) -> None:
+        self.model, session, note_error = opened
         self.current_episode = None
+        self._pending_params = None
         self._show_model()
         src = "cache" if session.from_cache else "analysis"
         secs = sum(session.timings_s.values())
@@ -269,14 +276,30 @@ class ReviewWindow(QtWidgets.QMainWindow):
 
     # ---- thresholds, calibration ------------------------------------------------------------
     def _on_params(self, params: Any) -> None:
-        if self.model is None:
+        """Re-detect in the background; edits made meanwhile are applied afterwards."""
+        self._pending_params = params
+        if self.model is None or (self.task is not None and self.task.isRunning()):
             return
-        self.model.set_params(params)
+        model = self.model
+        self._pending_params = None
+
+        def job(progress: Progress) -> Derived:
+            progress(0.0, "re-detecting")
+            return model.redetected(params)
+
+        self._run(job, self._on_redetected)
+
+    def _on_redetected(self, derived: Derived) -> None:
+        assert self.model is not None
+        self.model.accept(derived, full=False)
         self.current_episode = None
         self._refresh_results()
         self._save_notes()
         self.statusBar().showMessage(f"{len(self.model.episodes)} episodes with the new "
                                      "thresholds", 5000)
+        self.redetected.emit()
+        if self._pending_params is not None:
+            QtCore.QTimer.singleShot(0, lambda: self._on_params(self._pending_params))
 
     def recalibrate_from_span(self) -> None:
         """Re-analyse with a calibration from the detail view's span (background)."""

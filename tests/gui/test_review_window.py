@@ -118,7 +118,8 @@ def test_region_drag_moves_detail(window) -> None:  # type: ignore[no-untyped-de
 def test_threshold_change_updates_table(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     before = len(window.episodes.rows_text())
     box = window.thresholds.fields["static_threshold_deg"]
-    box.setValue(6.5)
+    with qtbot.waitSignal(window.redetected, timeout=10_000):
+        box.setValue(6.5)
     rows = window.episodes.rows_text()
     assert len(rows) < before
     assert all(float(r[5]) >= 6.5 for r in rows if r[1] == "static")

@@ -348,41 +348,99 @@ def step_obliquity(
     -------
     StepObliquity
     """
-    dur = t1_s - t0_s
-    i0, i1 = np.searchsorted(time_s, [t0_s, t1_s])
-    lat = lateral_tilt_deg[i0:i1]
-    ok = np.isfinite(lat)
-    n = int(ok.sum())
-    good = lat[ok]
-    s, hi, lo = (
-        (float(good.sum()), float(good.max()), float(good.min())) if n else (0.0, -np.inf, np.inf)
-    )
+    return step_obliquities(
+        time_s,
+        lateral_tilt_deg,
+        gait_activity,
+        np.array([t0_s, t1_s]),
+        np.array([side0, side1]),
+        params,
+    )[0]
+
+
+def step_obliquities(
+    time_s: FloatArray,
+    lateral_tilt_deg: FloatArray,
+    gait_activity: NDArray[np.bool_],
+    ic_time_s: FloatArray,
+    ic_side: NDArray[np.str_],
+    params: HipHikeParams,
+) -> list[StepObliquity]:
+    """:func:`step_obliquity` for every pair of consecutive contacts, vectorised.
+
+    Parameters
+    ----------
+    time_s, lateral_tilt_deg, gait_activity : ndarray, shape (N,)
+        As for :func:`step_obliquity`.
+    ic_time_s : ndarray, shape (K,)
+        Initial contacts in time order, s.
+    ic_side : ndarray of str, shape (K,)
+        Their sides.
+    params : HipHikeParams
+        Step limits and swing window.
+
+    Returns
+    -------
+    list of StepObliquity
+        ``K - 1`` steps (contact k to contact k + 1).
+    """
+    ic_t = np.asarray(ic_time_s, dtype=float)
+    sides = np.asarray(ic_side).astype(str)
+    if ic_t.size < 2:
+        return []
+    t0, t1 = ic_t[:-1], ic_t[1:]
+    side0, side1 = sides[:-1], sides[1:]
+    dur = t1 - t0
+    i0, i1 = np.searchsorted(time_s, t0), np.searchsorted(time_s, t1)
+    finite = np.isfinite(lateral_tilt_deg)
+    lat0 = np.where(finite, lateral_tilt_deg, 0.0)
+    c_sum = np.concatenate(([0.0], np.cumsum(lat0)))
+    c_n = np.concatenate(([0], np.cumsum(finite)))
+    c_walk = np.concatenate(([0], np.cumsum(gait_activity)))
+    total = c_sum[i1] - c_sum[i0]
+    count = c_n[i1] - c_n[i0]
+    # Extremes per step: consecutive steps tile the time axis, so reduceat over the
+    # interleaved boundaries works (a sentinel makes the last boundary a valid index).
+    bounds = np.empty(2 * t0.size, dtype=np.intp)
+    bounds[0::2], bounds[1::2] = i0, i1
+    hi_src = np.append(np.where(finite, lateral_tilt_deg, -np.inf), -np.inf)
+    lo_src = np.append(np.where(finite, lateral_tilt_deg, np.inf), np.inf)
+    hi = np.maximum.reduceat(hi_src, bounds)[0::2]
+    lo = np.minimum.reduceat(lo_src, bounds)[0::2]
+    empty = count == 0
+    hi[empty], lo[empty] = -np.inf, np.inf
+    span = np.maximum(i1 - i0, 1)
+    walk_frac = (c_walk[i1] - c_walk[i0]) / span
+    known = np.isin(side0, SIDES) & np.isin(side1, SIDES)
     valid = (
-        side0 in SIDES
-        and side1 in SIDES
-        and side0 != side1
-        and params.min_step_s <= dur <= params.max_step_s
-        and i1 > i0
-        and float(gait_activity[i0:i1].mean()) >= params.gait_min_activity_fraction
+        known
+        & (side0 != side1)
+        & (dur >= params.min_step_s)
+        & (dur <= params.max_step_s)
+        & (i1 > i0)
+        & (walk_frac >= params.gait_min_activity_fraction)
     )
-    elevation = math.nan
-    if valid:
-        a, b = np.searchsorted(
-            time_s,
-            [t0_s + params.swing_start_fraction * dur, t0_s + params.swing_end_fraction * dur],
+    a = np.searchsorted(time_s, t0 + params.swing_start_fraction * dur)
+    b = np.searchsorted(time_s, t0 + params.swing_end_fraction * dur)
+    mid_n = c_n[b] - c_n[a]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mid_mean = (c_sum[b] - c_sum[a]) / mid_n
+    valid &= mid_n > 0
+    elevation = np.where(valid, mid_mean * np.where(side1 == "left", 1.0, -1.0), math.nan)
+    return [
+        StepObliquity(
+            float(t0[k]),
+            float(t1[k]),
+            str(side1[k]) if valid[k] else "",
+            bool(valid[k]),
+            float(elevation[k]),
+            float(total[k]),
+            int(count[k]),
+            float(hi[k]),
+            float(lo[k]),
         )
-        mid = lateral_tilt_deg[a:b]
-        mid = mid[np.isfinite(mid)]
-        if mid.size:
-            elevation = float(mid.mean()) * (1.0 if side1 == "left" else -1.0)
-        else:
-            valid = False
-    return StepObliquity(
-        float(t0_s), float(t1_s), side1 if valid else "", valid, elevation, s, n, hi, lo
-    )
-
-
-# ------------------------------------------------------------------- state machines
+        for k in range(t0.size)
+    ]
 
 
 @dataclass
@@ -660,15 +718,26 @@ class HipHikeTracker:
         return _flag(self._ongoing())
 
     def _process_steps(self, *, final: bool) -> None:
-        while self._pending_ics and (final or self._pending_ics[0][0] <= self._last_t):
-            t1, side1 = self._pending_ics.pop(0)
-            if self._prev_ic is not None:
-                t0, side0 = self._prev_ic
-                step = step_obliquity(
-                    self._t, self._lat, self._walk, t0, side0, t1, side1, self.params
-                )
-                self._gait.push(step)
-            self._prev_ic = (t1, side1)
+        ready = 0
+        while ready < len(self._pending_ics) and (
+            final or self._pending_ics[ready][0] <= self._last_t
+        ):
+            ready += 1
+        if not ready:
+            return
+        chain = ([self._prev_ic] if self._prev_ic is not None else []) + self._pending_ics[:ready]
+        del self._pending_ics[:ready]
+        steps = step_obliquities(
+            self._t,
+            self._lat,
+            self._walk,
+            np.array([t for t, _ in chain]),
+            np.array([side for _, side in chain]),
+            self.params,
+        )
+        for step in steps:
+            self._gait.push(step)
+        self._prev_ic = chain[-1]
 
     def _trim(self) -> None:
         # Samples before the last evaluated contact are never needed again; neither are

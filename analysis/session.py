@@ -26,7 +26,12 @@ from analysis.calibration import (
     rotation_from_up_and_anterior,
 )
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
-from analysis.hiphike import HipHikeParams, detect_hip_hikes, hip_hike_labels, step_obliquity
+from analysis.hiphike import (
+    HipHikeParams,
+    detect_hip_hikes,
+    hip_hike_labels,
+    step_obliquities,
+)
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import pelvic_tilt_deg
 from recordings import Gap, Recording, load
@@ -302,20 +307,12 @@ def swing_elevations(
     unknown sides) are left out.
     """
     walking = np.isin(activity, params.gait_activities)
-    rows = []
-    for k in range(ic_time_s.size - 1):
-        step = step_obliquity(
-            time_s,
-            lateral_tilt_deg,
-            walking,
-            float(ic_time_s[k]),
-            str(ic_side[k]),
-            float(ic_time_s[k + 1]),
-            str(ic_side[k + 1]),
-            params,
-        )
-        if step.valid and np.isfinite(step.elevation_deg):
-            rows.append((0.5 * (step.start_s + step.end_s), step.swing_side, step.elevation_deg))
+    steps = step_obliquities(time_s, lateral_tilt_deg, walking, ic_time_s, ic_side, params)
+    rows = [
+        (0.5 * (st.start_s + st.end_s), st.swing_side, st.elevation_deg)
+        for st in steps
+        if st.valid and np.isfinite(st.elevation_deg)
+    ]
     return pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
 
 

@@ -118,52 +118,68 @@ def pelvis_stride_metrics(
     if not 0 < middle_fraction <= 1:
         raise ValueError(f"middle_fraction must be in (0, 1]; got {middle_fraction}.")
 
-    rows: list[tuple[float, ...]] = []
-    sides: list[str] = []
-    for i in range(ic.size - 2):
-        a, b, c = side[i : i + 3]
-        t0, t1, t2 = ic[i : i + 3]
-        if a not in ("left", "right") or b == a or b not in ("left", "right") or c != a:
-            continue
-        if bout[i] != bout[i + 2] or t2 - t0 > max_stride_s:
-            continue
-        i0, i2 = np.searchsorted(t, [t0, t2])
-        if i2 - i0 < 2:
-            continue
-        stride = t2 - t0
-        mean_obl = float(lat[i0:i2].mean())
-        # swing of the other foot (b): its toe-off after t0 until t1; swing of a: after t1 to t2
-        swing_b = _middle_mean(t, lat, t0 + toe_off_fraction * stride, t1, middle_fraction)
-        swing_a = _middle_mean(t, lat, t1 + toe_off_fraction * stride, t2, middle_fraction)
-        left_rel, right_rel = (swing_a, swing_b) if a == "left" else (swing_b, swing_a)
-        rows.append(
-            (
-                t0,
-                t2,
-                float(np.ptp(ant[i0:i2])),
-                float(np.ptp(lat[i0:i2])),
-                mean_obl,
-                left_rel - mean_obl,
-                -(right_rel - mean_obl),
-            )
+    if ic.size < 3:
+        empty = np.empty(0)
+        return StrideMetrics(
+            empty, empty, np.empty(0, dtype=object), empty, empty, empty, empty, empty
         )
-        sides.append(str(a))
-    arr = np.array(rows, dtype=np.float64).reshape(-1, 7)
+    # A stride starts at every contact: contacts i, i+1, i+2 with sides a, b, a.
+    # Everything is vectorised over strides with cumulative sums (NaN-propagating, like
+    # a plain mean), so day-long sessions with >10,000 strides stay fast.
+    a, b, c = side[:-2], side[1:-1], side[2:]
+    t0, t1, t2 = ic[:-2], ic[1:-1], ic[2:]
+    known = np.isin(a, ("left", "right")) & np.isin(b, ("left", "right"))
+    ok = known & (b != a) & (c == a) & (bout[:-2] == bout[2:]) & (t2 - t0 <= max_stride_s)
+    j = np.searchsorted(t, ic)
+    i0, i2 = j[:-2], j[2:]
+    ok &= (i2 - i0) >= 2
+    stride = t2 - t0
+    mean_obl = _range_mean(lat, i0, i2)
+    swing_b = _middle_means(t, lat, t0 + toe_off_fraction * stride, t1, middle_fraction)
+    swing_a = _middle_means(t, lat, t1 + toe_off_fraction * stride, t2, middle_fraction)
+    a_left = a == "left"
+    left_rel = np.where(a_left, swing_a, swing_b)
+    right_rel = np.where(a_left, swing_b, swing_a)
+    keep = np.nonzero(ok)[0]
     return StrideMetrics(
-        start_s=arr[:, 0],
-        end_s=arr[:, 1],
-        start_side=np.array(sides, dtype=object),
-        anterior_tilt_rom_deg=arr[:, 2],
-        obliquity_rom_deg=arr[:, 3],
-        obliquity_mean_deg=arr[:, 4],
-        left_swing_obliquity_deg=arr[:, 5],
-        right_swing_obliquity_deg=arr[:, 6],
+        start_s=t0[keep],
+        end_s=t2[keep],
+        start_side=np.array([str(v) for v in a[keep]], dtype=object),
+        anterior_tilt_rom_deg=_stride_ptp(ant, j)[keep],
+        obliquity_rom_deg=_stride_ptp(lat, j)[keep],
+        obliquity_mean_deg=mean_obl[keep],
+        left_swing_obliquity_deg=(left_rel - mean_obl)[keep],
+        right_swing_obliquity_deg=(-(right_rel - mean_obl))[keep],
     )
 
 
-def _middle_mean(t: FloatArray, x: FloatArray, start: float, end: float, frac: float) -> float:
-    if end <= start:
-        return float("nan")
+def _range_mean(x: FloatArray, lo: np.ndarray, hi: np.ndarray) -> FloatArray:
+    """Mean of ``x[lo:hi]`` for arrays of bounds; NaN for empty ranges or NaN inside."""
+    nan = np.isnan(x)
+    c_sum = np.concatenate(([0.0], np.cumsum(np.where(nan, 0.0, x))))
+    c_nan = np.concatenate(([0], np.cumsum(nan)))
+    n = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (c_sum[hi] - c_sum[lo]) / n
+    return np.where((n > 0) & (c_nan[hi] == c_nan[lo]), mean, np.nan)
+
+
+def _middle_means(
+    t: FloatArray, x: FloatArray, start: FloatArray, end: FloatArray, frac: float
+) -> FloatArray:
+    """Mean of ``x`` over the central ``frac`` of each ``[start, end]`` interval."""
     mid, half = 0.5 * (start + end), 0.5 * frac * (end - start)
-    lo, hi = np.searchsorted(t, [mid - half, mid + half])
-    return float(x[lo:hi].mean()) if hi > lo else float("nan")
+    lo, hi = np.searchsorted(t, mid - half), np.searchsorted(t, mid + half)
+    return np.where(end > start, _range_mean(x, lo, hi), np.nan)
+
+
+def _stride_ptp(x: FloatArray, j: np.ndarray) -> FloatArray:
+    """Peak-to-peak of ``x`` over strides ``[j[i], j[i+2])`` from per-step extremes."""
+    ext = np.append(x, np.nan)  # sentinel: reduceat needs indices < len
+    step_max = np.maximum.reduceat(ext, j)[:-1]
+    step_min = np.minimum.reduceat(ext, j)[:-1]
+    empty = j[1:] == j[:-1]
+    step_max[empty], step_min[empty] = -np.inf, np.inf
+    hi = np.maximum(step_max[:-1], step_max[1:])
+    lo = np.minimum(step_min[:-1], step_min[1:])
+    return hi - lo

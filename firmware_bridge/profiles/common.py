@@ -262,7 +262,9 @@ class ArrivalTimedDecoder(StreamDecoder):
                     self._lags.popleft()
                 span = h - self._lags[0][0] if self._lags else 0.0
                 min_lag = min([lag, *(g for _, g in self._lags)])
-                stretch = min(min_lag / (n * period), 0.25) if span > self.window_s / 2 else 0.0
+                stretch = 0.0
+                if span > self.window_s / 2:
+                    stretch = min(max(min_lag, 0.0) / (n * period), 0.25)
                 times = self._t_last + offsets * (1.0 + stretch)
             self._lags.append((h, h - float(times[-1])))
         self._interrupted = None

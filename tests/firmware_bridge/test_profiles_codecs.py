@@ -6,10 +6,9 @@ import struct
 import numpy as np
 import pytest
 
-from firmware_bridge.profiles import all_profiles, identify, make_profile
+from firmware_bridge.profiles import all_profiles, identify, make_profile, polar
 from firmware_bridge.profiles import movella_dot as dot
 from firmware_bridge.profiles import movesense as ms
-from firmware_bridge.profiles import polar
 from firmware_bridge.profiles import thingy52 as thingy
 from firmware_bridge.profiles import witmotion as wit
 from firmware_bridge.profiles.pelviscope_profile import SERVICE_UUID, FrameError

@@ -168,6 +168,7 @@ class BleSource:
         self._stop_event: asyncio.Event | None = None
         self._rate_window: collections.deque[tuple[float, int]] = collections.deque()
         self.decoder: StreamDecoder | None = None
+        self._found_profile: Profile | None = None
         #: Host clock (seconds) at ``time_s == 0``; set when the thread starts.
         self.session_origin_s = 0.0
         #: (drop host time, first batch after reconnect host time) per reconnection.
@@ -308,7 +309,7 @@ class BleSource:
                     return True
             return by_address  # an explicit address is used even if nothing recognises it
 
-        self._found_profile: Profile | None = None
+        self._found_profile = None
         device = await BleakScanner.find_device_by_filter(
             match, timeout=self.scan_timeout_s, backend=self.backend.scanner
         )

@@ -15,6 +15,7 @@ from firmware_bridge.client import BleSource
 from firmware_bridge.emulator.air import ScaledClock
 from firmware_bridge.emulator.bleak_backend import BUMBLE_BACKEND
 from firmware_bridge.emulator.sensor import EmulatedSensor, FaultConfig
+from firmware_bridge.profiles.base import Profile
 from firmware_bridge.profiles.pelviscope import PelviscopeProfile
 from firmware_bridge.profiles.pelviscope_profile import StreamConfig
 
@@ -76,8 +77,8 @@ def emulated_source(
     clock = ScaledClock(time_scale)
     sensor = SENSORS[kind](acc_mps2, gyr_rps, rate_hz=rate_hz, faults=faults, clock=clock,
                            **(sensor_kwargs or {}))
-    profile = (PelviscopeProfile(StreamConfig(rate_hz=rate_hz)) if kind == "pelviscope"
-               else make_profile(kind, rate_hz))
+    profile: Profile = (PelviscopeProfile(StreamConfig(rate_hz=rate_hz))
+                        if kind == "pelviscope" else make_profile(kind, rate_hz))
     source = BleSource(profile=profile, backend=BUMBLE_BACKEND, companions=[sensor],
                        clock=clock, **source_kwargs)
     return source, sensor

@@ -39,13 +39,13 @@ class WitMotionSensor(VendorSensor):
 
     def vendor_services(self) -> list[gatt.Service]:
         """Service ffe5: notify ffe4, write ffe9."""
-        self._notify = gatt.Characteristic(wit.NOTIFY_CHAR_UUID, P.NOTIFY,
+        self._notify_char = gatt.Characteristic(wit.NOTIFY_CHAR_UUID, P.NOTIFY,
                                            gatt.Characteristic.READABLE, b"")
         write = gatt.Characteristic(wit.WRITE_CHAR_UUID, P.WRITE | P.WRITE_WITHOUT_RESPONSE,
                                     gatt.Characteristic.WRITEABLE,
                                     gatt.CharacteristicValue(write=self._on_write))
         self._unlocked = False
-        return [gatt.Service(wit.SERVICE_UUID, [self._notify, write])]
+        return [gatt.Service(wit.SERVICE_UUID, [self._notify_char, write])]
 
     def adv_fields(self) -> list[tuple[int, bytes]]:
         """Name and the ffe5 service."""
@@ -61,7 +61,7 @@ class WitMotionSensor(VendorSensor):
 
     def on_subscription(self, connection: Connection, char: Any, enabled: bool) -> None:
         """Notifications on ffe4 start (or stop) the stream."""
-        if char is self._notify or getattr(char, "uuid", None) == self._notify.uuid:
+        if char is self._notify_char or getattr(char, "uuid", None) == self._notify_char.uuid:
             if enabled:
                 self.start_streaming(connection)
             else:
@@ -70,7 +70,7 @@ class WitMotionSensor(VendorSensor):
     def encode(self, acc_mps2: FloatArray, gyr_rps: FloatArray,
                device_time_us: FloatArray) -> list[Packet]:
         """One 20-byte packet per sample."""
-        return [(self._notify, wit.encode_packet(acc_mps2, gyr_rps), False)]
+        return [(self._notify_char, wit.encode_packet(acc_mps2, gyr_rps), False)]
 
 
 class Thingy52Sensor(VendorSensor):
@@ -178,7 +178,7 @@ class PolarSensor(VendorSensor):
     kind, default_name, manufacturer, model = "polar-verity", "Polar Sense A1B2C3D4", \
         "Polar Electro Oy", "Polar Sense"
     default_stream_rate_hz = 52.0
-    rates = (26, 52, 104, 208, 416)
+    rates: tuple[int, ...] = (26, 52, 104, 208, 416)
     has_gyr = True
     acc_factor, gyr_factor = 0.5, 0.0625  # mG and deg/s per count (FACTOR)
     epoch_ns = 7 * 10**17  # ~22 years after the PMD epoch (2000-01-01)

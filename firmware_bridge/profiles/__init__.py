@@ -43,7 +43,8 @@ def make_profile(kind: str, rate_hz: float | None = None) -> Profile:
     if cls is None:
         raise ValueError(f"unknown sensor kind {kind!r}; known: {', '.join(KINDS)}")
     if cls is PelviscopeProfile:
-        return PelviscopeProfile(StreamConfig(rate_hz=rate_hz or 200.0))
+        ours: Profile = PelviscopeProfile(StreamConfig(rate_hz=rate_hz or 200.0))  # type: ignore[assignment]
+        return ours
     profile: Profile = cls(rate_hz)
     return profile
 

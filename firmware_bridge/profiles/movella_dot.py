@@ -17,7 +17,7 @@ specification's table but not in that code; 28-byte values are decoded too.
 Rate: the real-time output rate is a Device Control setting (1, 4, 10, 12, 15, 20, 30,
 60, 120 Hz; default 60 Hz); pelviscope does not write it (uncertain layout of that
 32-byte structure). The profile assumes 60 Hz and switches to the rate seen in the
-timestamps after the first 10 samples.
+timestamps (median spacing of the first samples, snapped to the list above).
 
 Axes: the DOT sensor frame (right-handed, printed on the housing).
 Limits: medium-payload real-time streaming is limited to 60 Hz by Movella; the
@@ -85,7 +85,8 @@ class MovellaDotProfile(VendorProfile):
                    "pelviscope does not change it",)
 
     def __init__(self, rate_hz: float | None = None) -> None:
-        super().__init__(rate_hz if rate_hz is not None else self.default_rate_hz)
+        super().__init__(self.default_rate_hz)  # the rate is not ours to set
+        self.requested_rate_hz = rate_hz
         self._deltas: list[int] = []
         self._last_ts: int | None = None
 
@@ -115,8 +116,9 @@ class MovellaDotProfile(VendorProfile):
 
     def _learn_rate(self, ts: int) -> None:
         if self._last_ts is not None and len(self._deltas) < 10:
-            self._deltas.append((ts - self._last_ts) % (1 << 32))
-            if len(self._deltas) == 10:
+            delta = (ts - self._last_ts) % (1 << 32)
+            if delta > 0:
+                self._deltas.append(delta)
                 seen = 1e6 / float(np.median(self._deltas))
                 self.rate_hz = min(RATES_HZ, key=lambda r: abs(r - seen))
         self._last_ts = ts

@@ -197,7 +197,7 @@ class PolarProfile(VendorProfile):
     name_prefixes = ("Polar Sense",)
     model = "Polar Verity Sense"
     default_rate_hz = 52.0
-    rates_hz = (26.0, 52.0, 104.0, 208.0, 416.0)
+    rates_hz: tuple[float, ...] = (26.0, 52.0, 104.0, 208.0, 416.0)
     acc_range_g = 8
     gyr_range_dps = 2000
     limitations = ("ACC and GYRO arrive as separate streams and are paired by timestamp",)

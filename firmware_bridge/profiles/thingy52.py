@@ -66,7 +66,8 @@ def decode_config(value: bytes) -> tuple[int, int, int, int, int]:
     """``(pedo_ms, temp_ms, compass_ms, motion_hz, wake_on_motion)``."""
     if len(value) != _CONFIG.size:
         raise FrameError("short", f"Thingy config of {len(value)} bytes, need 9")
-    return _CONFIG.unpack(value)  # type: ignore[return-value]
+    pedo, temp, comp, hz, wom = _CONFIG.unpack(value)
+    return pedo, temp, comp, hz, wom
 
 
 def decode_raw(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -478,8 +478,18 @@ class _Decoder:
         back = np.empty((f, self.state_of.size), dtype=np.int16)
         v, bp = self.step(None, costs[0])
         back[0] = bp
+        # The loop body of step() with everything hoisted: this runs once per frame of a
+        # whole day (over 100,000 times), so per-call overhead dominates.
+        emissions = costs[:, self.state_of]
+        cand, cost = self.cand, self.cost
+        flat = np.arange(cand.shape[0]) * cand.shape[1]
         for i in range(1, f):
-            v, back[i] = self.step(v, costs[i])
+            c = v[cand]
+            c += cost
+            k = c.argmin(axis=1)
+            k += flat
+            back[i] = cand.ravel()[k]
+            v = c.ravel()[k] + emissions[i]
         path = np.empty(f, np.intp)
         j = int(np.argmin(v))
         for i in range(f - 1, -1, -1):

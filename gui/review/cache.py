@@ -6,8 +6,10 @@ those changed, the same content hash) and :data:`analysis.session.ANALYSIS_VERSI
 unchanged. A folder that cannot be written (read-only media, a shared drive) simply
 gets no cache - never an error.
 
-Per-sample strings (activity, hip-hike side) are stored as small integer codes; the list
-and dict results are stored as one JSON document inside the archive. The orientation
+Per-sample strings (activity, hip-hike side) are stored as small integer codes and turned
+back into strings only when needed (:class:`CachedSessionResult`); the list and dict
+results are stored as one JSON document inside the archive. The window adds what it
+derives (the min/max pyramid, the panel figures) so a cached open computes nothing. The orientation
 quaternions are not cached (nothing in the review needs them: re-calibration re-runs the
 analysis on the recording), so a result read back has an empty ``quat_wxyz``.
 """
@@ -19,8 +21,9 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ from analysis.session import ACTIVITIES, ANALYSIS_VERSION, SessionResult
 from recordings import Gap, Marker
 
 CACHE_SUFFIX = ".pscache"
-FORMAT = "pelviscope.review-cache/1"
+FORMAT = "pelviscope.review-cache/2"
 HIP_HIKE_CODES = ("", "left", "right")
 _HASH_CHUNK = 8 << 20
 
@@ -112,8 +115,14 @@ def save(
     markers: list[Marker],
     key: dict[str, Any],
     options: dict[str, Any] | None = None,
+    *,
+    extra_arrays: dict[str, np.ndarray] | None = None,
+    extra_doc: dict[str, Any] | None = None,
 ) -> Path | None:
     """Write the cache of ``recording``; return its path, or None when it cannot be written.
+
+    ``extra_arrays`` and ``extra_doc`` hold what the window derives from the result and
+    wants back quickly (the min/max pyramid, the panel figures); :func:`load` returns them.
 
     The archive is written to a temporary file in the same folder and renamed, so a
     crash never leaves a half-written cache behind.
@@ -140,6 +149,7 @@ def save(
         "notes": result.notes,
         "strides_columns": list(result.strides.columns),
         "swings_columns": list(result.swings.columns),
+        "extra": extra_doc or {},
     }
     arrays: dict[str, np.ndarray] = {
         "time_s": result.time_s,
@@ -151,6 +161,7 @@ def save(
         "ic_side": result._ic_side.astype("<U7"),
         **_frame_to_arrays("strides", result.strides),
         **_frame_to_arrays("swings", result.swings),
+        **(extra_arrays or {}),
     }
     text = json.dumps(doc, allow_nan=True, default=_json_default)
     arrays["doc"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
@@ -208,16 +219,87 @@ def is_valid(
     return bool(stored.get("hash")) and stored["hash"] == file_hash(recording)
 
 
+class CachedSessionResult(SessionResult):
+    """A :class:`SessionResult` read from the cache whose per-sample labels are built lazily.
+
+    ``activity`` and ``hip_hike`` are stored as int8 codes; turning 8.6 M codes into
+    strings takes about a second, which would double a cached open. They are built on
+    first access (a re-detection, an export, the summary) - and never for just viewing.
+    """
+
+    def __init__(
+        self,
+        *,
+        activity_codes: np.ndarray | None = None,
+        hip_hike_codes: np.ndarray | None = None,
+        activity: np.ndarray | None = None,
+        hip_hike: np.ndarray | None = None,
+        **fields: Any,
+    ) -> None:
+        # ``dataclasses.replace`` (used by ``redetect``) calls this with the labels instead.
+        self._codes = {"activity": activity_codes, "hip_hike": hip_hike_codes}
+        self._labels_cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        super().__init__(activity=activity, hip_hike=hip_hike, **fields)  # type: ignore[arg-type]
+
+    @property
+    def activity_codes(self) -> np.ndarray:
+        """Index into :data:`analysis.session.ACTIVITIES` per sample (-1 = other)."""
+        codes = self._codes["activity"]
+        return _codes(self.activity, ACTIVITIES) if codes is None else codes
+
+    def _get(self, name: str, names: tuple[str, ...], fallback: str) -> np.ndarray:
+        with self._lock:
+            if name not in self._labels_cache:
+                codes = self._codes[name]
+                assert codes is not None  # either codes or labels were given
+                self._labels_cache[name] = _labels(codes, names, fallback)
+            return self._labels_cache[name]
+
+    @property  # type: ignore[override]
+    def activity(self) -> np.ndarray:
+        """Activity label per sample (built on first use)."""
+        return self._get("activity", ACTIVITIES, "unknown")
+
+    @activity.setter
+    def activity(self, value: np.ndarray | None) -> None:
+        if value is not None:
+            self._labels_cache["activity"] = value
+
+    @property  # type: ignore[override]
+    def hip_hike(self) -> np.ndarray:
+        """Hip-hike side per sample, "" when none (built on first use)."""
+        return self._get("hip_hike", HIP_HIKE_CODES, "")
+
+    @hip_hike.setter
+    def hip_hike(self, value: np.ndarray | None) -> None:
+        if value is not None:
+            self._labels_cache["hip_hike"] = value
+
+
+@dataclass
+class Cached:
+    """What :func:`load` returns."""
+
+    result: SessionResult
+    markers: list[Marker]
+    extra_arrays: dict[str, np.ndarray]
+    extra_doc: dict[str, Any]
+
+
 def load(
     recording: str | os.PathLike[str], options: dict[str, Any] | None = None
-) -> tuple[SessionResult, list[Marker]] | None:
-    """The cached result and the recording's markers, or None if missing, stale or damaged."""
+) -> Cached | None:
+    """The cached result, markers and extras; None if missing, stale or damaged."""
     doc = read_doc(recording)
     if doc is None or not is_valid(recording, doc, options):
         return None
     try:
         with np.load(cache_path(recording), allow_pickle=False) as npz:
-            result = SessionResult(
+            extra_arrays = {k: npz[k] for k in npz.files if k.startswith("pyramid/")}
+            result = CachedSessionResult(
+                activity_codes=npz["activity"],
+                hip_hike_codes=npz["hip_hike"],
                 source=doc["source"],
                 meta=doc["meta"],
                 rate_hz=float(doc["rate_hz"]),
@@ -225,8 +307,6 @@ def load(
                 quat_wxyz=np.empty((0, 4)),
                 anterior_tilt_deg=npz["anterior_tilt_deg"],
                 lateral_tilt_deg=npz["lateral_tilt_deg"],
-                activity=_labels(npz["activity"], ACTIVITIES, "unknown"),
-                hip_hike=_labels(npz["hip_hike"], HIP_HIKE_CODES, ""),
                 gaps=[Gap(**g) for g in doc["gaps"]],
                 calibration=_calibration_from_doc(doc["calibration"]),
                 calibration_error=doc["calibration_error"],
@@ -245,4 +325,4 @@ def load(
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         return None
     markers = [Marker(**m) for m in doc["markers"]]
-    return result, markers
+    return Cached(result, markers, extra_arrays, doc.get("extra", {}))

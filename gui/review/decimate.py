@@ -43,6 +43,16 @@ def _with_breaks(
     return t_out, tuple(np.insert(y, pos, np.nan) for y in ys)
 
 
+def raw_level(time_s: FloatArray, curves: Sequence[FloatArray], rate_hz: float) -> Level:
+    """The per-sample level: the samples with a NaN row in every gap."""
+    t = np.asarray(time_s, float)
+    dt = np.diff(t)
+    gap_after = np.nonzero(dt > 1.5 / rate_hz)[0]
+    t_break = t[gap_after] + 0.5 * dt[gap_after]
+    raw_t, raw_ys = _with_breaks(t, [np.asarray(y, float) for y in curves], gap_after, t_break)
+    return Level(1, raw_t, raw_ys)
+
+
 class MinMaxPyramid:
     """Levels of min/max-decimated curves sharing one time axis.
 
@@ -79,8 +89,7 @@ class MinMaxPyramid:
         dt = np.diff(t)
         gap_after = np.nonzero(dt > 1.5 / rate_hz)[0]  # index of the sample before a gap
         gap_len = dt[gap_after] if gap_after.size else np.empty(0)
-        raw_t, raw_ys = _with_breaks(t, ys, gap_after, t[gap_after] + 0.5 * gap_len)
-        self.levels: list[Level] = [Level(1, raw_t, raw_ys)]
+        self.levels: list[Level] = [raw_level(t, ys, rate_hz)]
         # Bin start indices (into the raw samples) of the previous level, and its min/max.
         prev_starts = np.arange(n)
         prev_lo: list[FloatArray] = ys
@@ -111,6 +120,40 @@ class MinMaxPyramid:
             self.levels.append(Level(k, lt, lys))
             prev_starts, prev_lo, prev_hi = starts, lo, hi
             k *= factor
+
+    @classmethod
+    def from_levels(cls, levels: list[Level], rate_hz: float) -> MinMaxPyramid:
+        """A pyramid from stored levels (the review cache keeps them)."""
+        pyramid = cls.__new__(cls)
+        pyramid.rate_hz = float(rate_hz)
+        pyramid.levels = list(levels)
+        return pyramid
+
+    def to_arrays(self) -> dict[str, NDArray[np.float64]]:
+        """The levels as named arrays (``pyramid/<bin>/t``, ``pyramid/<bin>/y<i>``)."""
+        out = {}
+        for lv in self.levels[1:]:  # the raw level is the per-sample data itself
+            out[f"pyramid/{lv.bin_samples}/t"] = lv.t
+            for i, y in enumerate(lv.ys):
+                out[f"pyramid/{lv.bin_samples}/y{i}"] = y
+        return out
+
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: dict[str, NDArray[np.float64]],
+        raw: MinMaxPyramid | Level,
+        rate_hz: float,
+    ) -> MinMaxPyramid:
+        """Inverse of :meth:`to_arrays`; ``raw`` is the per-sample level (NaN rows at gaps)."""
+        raw_level = raw.levels[0] if isinstance(raw, MinMaxPyramid) else raw
+        bins = sorted({int(k.split("/")[1]) for k in arrays if k.startswith("pyramid/")})
+        levels = [raw_level]
+        for b in bins:
+            n_curves = sum(1 for k in arrays if k.startswith(f"pyramid/{b}/y"))
+            ys = tuple(arrays[f"pyramid/{b}/y{i}"] for i in range(n_curves))
+            levels.append(Level(b, arrays[f"pyramid/{b}/t"], ys))
+        return cls.from_levels(levels, rate_hz)
 
     def view(
         self, x0: float, x1: float, max_points: int

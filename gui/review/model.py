@@ -25,7 +25,7 @@ from analysis.orientation import estimate_quat_wxyz
 from analysis.report import render_html
 from analysis.session import ACTIVITIES, SessionResult, analyze_recording
 from gui.review import cache
-from gui.review.decimate import MinMaxPyramid
+from gui.review.decimate import MinMaxPyramid, raw_level
 from gui.review.notes import Notes, save_notes
 from recordings import Marker, load
 
@@ -61,6 +61,10 @@ class LoadedSession:
         The cache written (or read); None when the folder is not writable.
     timings_s : dict
         Seconds spent per stage (``read``, ``analysis``, ``cache_write``, ``cache_read``).
+    pyramid : MinMaxPyramid
+        The tilt curves decimated for display.
+    derived : Derived
+        The panel figures of ``result``.
     """
 
     path: Path
@@ -69,6 +73,8 @@ class LoadedSession:
     from_cache: bool
     cache_file: Path | None
     timings_s: dict[str, float] = field(default_factory=dict)
+    pyramid: MinMaxPyramid | None = None
+    derived: Derived | None = None
 
 
 def _load_options(acc_unit: str, gyr_unit: str) -> dict[str, str]:
@@ -112,9 +118,20 @@ def open_session(
         t0 = time.perf_counter()
         cached = cache.load(p, options)
         if cached is not None:
+            r = cached.result
+            raw = raw_level(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
+            pyramid = MinMaxPyramid.from_arrays(cached.extra_arrays, raw, r.rate_hz)
+            extra = cached.extra_doc
+            derived = (
+                Derived(r, extra["summary_rows"], _gait(r, extra["gait_summary"]))
+                if "summary_rows" in extra and "gait_summary" in extra
+                else None
+            )
             timings["cache_read"] = time.perf_counter() - t0
             report(1.0, "done")
-            return LoadedSession(p, cached[0], cached[1], True, cache.cache_path(p), timings)
+            return LoadedSession(
+                p, r, cached.markers, True, cache.cache_path(p), timings, pyramid, derived
+            )
     report(0.0, "reading")
     t0 = time.perf_counter()
     key = cache.file_key(p, with_hash=use_cache) if p.is_file() else {}
@@ -127,14 +144,31 @@ def open_session(
     t0 = time.perf_counter()
     result = analyze_recording(rec, source=str(p), progress=sub)
     timings["analysis"] = time.perf_counter() - t0
+    report(0.95, "preparing the view")
+    t0 = time.perf_counter()
+    pyramid = _pyramid(result)
+    derived = derive(result)
+    timings["view"] = time.perf_counter() - t0
     written = None
     if use_cache:
-        report(0.95, "caching")
+        report(0.97, "caching")
         t0 = time.perf_counter()
-        written = cache.save(p, result, list(rec.markers), key, options)
+        written = cache.save(
+            p, result, list(rec.markers), key, options,
+            extra_arrays=pyramid.to_arrays(),
+            extra_doc={"summary_rows": derived.summary_rows,
+                       "gait_summary": {k: v for k, v in derived.gait.items() if k != "swings"}},
+        )  # fmt: skip
         timings["cache_write"] = time.perf_counter() - t0
     report(1.0, "done")
-    return LoadedSession(p, result, list(rec.markers), False, written, timings)
+    return LoadedSession(
+        p, result, list(rec.markers), False, written, timings, pyramid, derived
+    )
+
+
+def _pyramid(result: SessionResult) -> MinMaxPyramid:
+    r = result
+    return MinMaxPyramid(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
 
 
 def recalibrate(
@@ -242,13 +276,17 @@ def derive(result: SessionResult) -> Derived:
                 "hip_hike_pct": s["hip_hike_pct"],
             }
         )
-    g = result.gait_summary()
+    return Derived(result, rows, _gait(result, result.gait_summary()))
+
+
+def _gait(result: SessionResult, gait_summary: dict[str, Any]) -> dict[str, Any]:
+    """The gait summary plus each side's per-step swing elevation ``(time_s, deg)``."""
     sw = result.swings
     per_side = {}
     for side in ("left", "right"):
         sel = sw[sw["swing_side"] == side]
         per_side[side] = (sel["time_s"].to_numpy(float), sel["elevation_deg"].to_numpy(float))
-    return Derived(result, rows, {**g, "swings": per_side})
+    return {**gait_summary, "swings": per_side}
 
 
 class ReviewModel:
@@ -267,17 +305,20 @@ class ReviewModel:
         self.path = session.path
         self.notes = notes or Notes()
         result = session.result
+        derived = session.derived
         if self.notes.hip_hike_params:
             try:
                 params = HipHikeParams.from_dict(self.notes.hip_hike_params)
             except ValueError:
                 params = None
             if params is not None and params != result.hip_hike_params:
-                result = result.redetect(params)
-        self.accept(derive(result), full=True)
+                derived = derive(result.redetect(params))
+        self.accept(derived or derive(result), full=True, pyramid=session.pyramid)
 
     # ---- the result and what is derived from it ------------------------------------------
-    def accept(self, derived: Derived, *, full: bool) -> None:
+    def accept(
+        self, derived: Derived, *, full: bool, pyramid: MinMaxPyramid | None = None
+    ) -> None:
         """Show a new result; ``full`` when the tilt curves changed (re-calibration).
 
         A re-detection changes only episodes, per-sample hip-hike labels and swings, so
@@ -289,10 +330,12 @@ class ReviewModel:
         self.notes.hip_hike_params = None if params == HipHikeParams() else params.to_dict()
         if not full:
             return
-        self.pyramid = MinMaxPyramid(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
-        codes = np.full(r.time_s.shape, -1, dtype=np.int8)
-        for i, name in enumerate(ACTIVITIES):
-            codes[r.activity == name] = i
+        self.pyramid = pyramid or _pyramid(r)
+        codes = getattr(r, "activity_codes", None)  # a cached result has them
+        if codes is None:
+            codes = np.full(r.time_s.shape, -1, dtype=np.int8)
+            for i, name in enumerate(ACTIVITIES):
+                codes[r.activity == name] = i
         self.activity_codes = codes
         self.anterior_range = _finite_range(r.anterior_tilt_deg)
         self.lateral_range = _finite_range(r.lateral_tilt_deg)

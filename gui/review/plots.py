@@ -22,6 +22,7 @@ from gui.widgets.time_plot import Episode, TimePlot
 
 LEFT_AXIS_PX = 52
 MIN_SPAN_S = 2.0
+MAX_LABEL_ROWS = 3
 
 
 class ElapsedAxis(pg.AxisItem):
@@ -237,6 +238,9 @@ class SessionPlots(QtWidgets.QWidget):
             start = max(e["start_s"], x0)
             end = start + (8 * len(label) + 6) * s_per_px
             row = next((i for i, r in enumerate(row_end) if r <= start), len(row_end))
+            if row >= MAX_LABEL_ROWS:  # zoomed far out: the shading and the table suffice
+                text.setVisible(False)
+                continue
             if row == len(row_end):
                 row_end.append(end)
             row_end[row] = end

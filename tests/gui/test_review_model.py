@@ -49,6 +49,16 @@ def test_cache_is_used_and_equals_fresh_analysis(analysed) -> None:  # type: ign
     assert json.dumps(a, default=str) == json.dumps(b, default=str)
     np.testing.assert_array_equal(fresh.result.activity, again.result.activity)
     np.testing.assert_array_equal(fresh.result.lateral_tilt_deg, again.result.lateral_tilt_deg)
+    # What the window derives comes back from the cache too (nothing recomputed).
+    assert again.derived is not None and fresh.derived is not None
+    assert again.derived.summary_rows == fresh.derived.summary_rows
+    assert len(again.pyramid.levels) == len(fresh.pyramid.levels)
+    for a_lv, b_lv in zip(again.pyramid.levels, fresh.pyramid.levels, strict=True):
+        np.testing.assert_array_equal(a_lv.t, b_lv.t)
+        np.testing.assert_array_equal(a_lv.ys[1], b_lv.ys[1])
+    # A re-detection on the cached result gives what it gives on the fresh one.
+    params = HipHikeParams(static_threshold_deg=5.0)
+    assert again.result.redetect(params).episodes == fresh.result.redetect(params).episodes
 
 
 def test_cache_survives_a_touch_but_not_a_change(analysed, tmp_path) -> None:  # type: ignore[no-untyped-def]

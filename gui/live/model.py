@@ -2,7 +2,9 @@
 
 The window calls :meth:`LiveModel.tick` from a ~30 Hz timer; ``tick`` drains the
 source's thread-safe queue, runs the incremental analysis on each batch, appends to the
-ring buffers and writes the recording. The window then reads :meth:`LiveModel.snapshot`.
+ring buffers and writes the recording. The window then reads :meth:`LiveModel.snapshot`,
+and once the new frame is painted calls :meth:`LiveModel.idle` for the slow periodic work
+(the rolling gait detection), so that it never sits between a notification and the screen.
 """
 
 from __future__ import annotations
@@ -282,6 +284,11 @@ class LiveModel:
             self._pending_host_s.append(float(b.host_time_s[-1]))
         if self.recording is not None:
             self.recording.append(b, self.status)
+
+    def idle(self) -> None:
+        """Slow periodic analysis (rolling gait detection); call when a redraw is done."""
+        if self.pipeline is not None and self.pipeline.gait_due:
+            self.pipeline.update_gait()
 
     def take_onsets(self) -> list[HipHikeEpisode]:
         """Hip-hikes that started since the last call."""

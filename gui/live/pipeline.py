@@ -14,7 +14,9 @@ Two wiring decisions (not analysis) are made here:
 * Cadence and initial contacts come from :func:`analysis.gait.detect_gait` re-run on the
   last ``gait_window_s`` of gap-free data about once a second; contacts more than
   ``gait_settle_s`` old (no longer near the window edge) are passed on to the hip-hike
-  tracker once.
+  tracker once, with the next batch. This is the one slow stage (30-60 ms per run), so
+  it is not part of :meth:`LivePipeline.feed`: the caller runs :meth:`LivePipeline.update_gait`
+  when :attr:`LivePipeline.gait_due` and it does not delay a redraw (after a paint).
 """
 
 from __future__ import annotations
@@ -192,7 +194,7 @@ class LivePipeline:
         act = self.activity.update(acc_mps2, anterior, lateral)
         if act.labels.size:
             self.current_activity = str(act.labels[-1])
-        self._update_gait(time_s, acc_mps2, gyr_rps, q)
+        self._gait.add(time_s, acc_mps2, gyr_rps, quat.up_in_sensor(q))
         labels = np.full(time_s.shape[0], self.current_activity)
         ics = [ic for ic in self._new_ics if ic[0] > self._last_ic_s]
         self._new_ics.clear()
@@ -204,14 +206,16 @@ class LivePipeline:
         self.last_hip_hike = hip
         return ChunkResult(time_s, anterior, lateral, act, hip, status)
 
-    def _update_gait(
-        self, t: FloatArray, acc: FloatArray, gyr: FloatArray | None, q: FloatArray
-    ) -> None:
-        self._gait.add(t, acc, gyr, quat.up_in_sensor(q))
-        now = float(t[-1])
-        if now < self._next_gait_s:
+    @property
+    def gait_due(self) -> bool:
+        """True when :meth:`update_gait` should run (every ``gait_every_s`` of data)."""
+        return bool(self._gait.t) and float(self._gait.t[-1][-1]) >= self._next_gait_s
+
+    def update_gait(self) -> None:
+        """Re-run the gait detection on the rolling window: cadence and new contacts."""
+        if not self._gait.t:
             return
-        self._next_gait_s = now + self.gait_every_s
+        self._next_gait_s = float(self._gait.t[-1][-1]) + self.gait_every_s
         self._gait.keep_last(self.gait_window_s)
         if self._gait.span_s < 3.0:
             self.cadence_spm = float("nan")

@@ -42,6 +42,7 @@ class ConnectPanel(QtWidgets.QGroupBox):
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setFixedHeight(96)
         self.scan_btn = _button("Scan", "Look for sensors nearby (4 s)")
         self.connect_btn = _button("Connect", "Stream from the selected sensor")

@@ -103,8 +103,8 @@ def _calibration_from_doc(doc: dict[str, Any] | None) -> Calibration | None:
         np.asarray(doc["sensor_to_pelvis_quat_wxyz"], float),
         doc["method"],
         CalibrationQuality(**doc["quality"]),
-        spans["standing_span_s"],  # type: ignore[arg-type]
-        spans["walking_span_s"],  # type: ignore[arg-type]
+        spans["standing_span_s"],
+        spans["walking_span_s"],
         float(doc.get("standing_tilt_deg", 0.0)),
     )
 
@@ -256,7 +256,7 @@ class CachedSessionResult(SessionResult):
                 self._labels_cache[name] = _labels(codes, names, fallback)
             return self._labels_cache[name]
 
-    @property  # type: ignore[override]
+    @property
     def activity(self) -> np.ndarray:
         """Activity label per sample (built on first use)."""
         return self._get("activity", ACTIVITIES, "unknown")
@@ -266,7 +266,7 @@ class CachedSessionResult(SessionResult):
         if value is not None:
             self._labels_cache["activity"] = value
 
-    @property  # type: ignore[override]
+    @property
     def hip_hike(self) -> np.ndarray:
         """Hip-hike side per sample, "" when none (built on first use)."""
         return self._get("hip_hike", HIP_HIKE_CODES, "")

@@ -119,7 +119,10 @@ class EpisodeTable(QtWidgets.QWidget):
     def rows_text(self) -> list[list[str]]:
         """The table's text, row by row (for tests)."""
         t = self.table
-        return [[t.item(i, j).text() for j in range(t.columnCount())] for i in range(t.rowCount())]
+        return [
+            [item.text() if (item := t.item(i, j)) else "" for j in range(t.columnCount())]
+            for i in range(t.rowCount())
+        ]
 
     def select(self, index: int | None) -> None:
         """Highlight row ``index`` without emitting."""
@@ -129,7 +132,8 @@ class EpisodeTable(QtWidgets.QWidget):
                 self.table.clearSelection()
             else:
                 self.table.selectRow(index)
-                self.table.scrollToItem(self.table.item(index, 0))
+                if (item := self.table.item(index, 0)) is not None:
+                    self.table.scrollToItem(item)
         finally:
             self._quiet = False
 
@@ -334,6 +338,7 @@ class MarkersPanel(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        self._quiet = False
         self.table = _table(["Time", "Label", "Note"])
         self.table.setEditTriggers(
             QtWidgets.QAbstractItemView.EditTrigger.DoubleClicked
@@ -363,7 +368,6 @@ class MarkersPanel(QtWidgets.QWidget):
         lay.addWidget(QtWidgets.QLabel("Session note"))
         lay.addWidget(self.session_note)
         lay.addWidget(self.status)
-        self._quiet = False
 
     def set_markers(self, model: ReviewModel) -> None:
         """Fill from the model's user markers and session note."""

@@ -185,3 +185,23 @@ def test_headless_screenshot(cached_demo, tmp_path) -> None:  # type: ignore[no-
         capture_output=True, text=True, timeout=60,
     )
     assert bad.returncode == 2 and "missing.psrec" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_drop_opens_file(qtbot, cached_demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6 import QtCore, QtGui
+
+    from gui.review.window import ReviewWindow
+
+    src, _ = cached_demo
+    w = ReviewWindow()
+    qtbot.addWidget(w)
+    w.show()
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(src))])
+    qt = QtCore.Qt
+    event = QtGui.QDropEvent(QtCore.QPointF(10, 10), qt.DropAction.CopyAction, mime,
+                             qt.MouseButton.LeftButton, qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(w.loaded, timeout=30_000):
+        w.dropEvent(event)
+    assert w.model is not None and w.model.path == src
+    w.close()

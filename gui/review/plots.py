@@ -219,7 +219,22 @@ class SessionPlots(QtWidgets.QWidget):
     def _label_episodes(self, shown: list[dict[str, Any]], x0: float, x1: float) -> None:
         """Side labels at the top of the lateral plot, stacked in rows where they would overlap."""
         vb = self.lateral.getPlotItem().getViewBox()
-        while len(self._episode_labels) < len(shown):
+        s_per_px = (x1 - x0) / max(1.0, vb.width())
+        lo, hi = self.lateral.y_range
+        row_h = (hi - lo) / max(1.0, vb.height()) * 16
+        row_end: list[float] = []
+        placed: list[tuple[str, str, float, int]] = []
+        for e in shown:
+            label = f"{e['side'].upper()} hip-hike, {e['kind']}"
+            start = max(e["start_s"], x0)
+            row = next((i for i, r in enumerate(row_end) if r <= start), len(row_end))
+            if row >= MAX_LABEL_ROWS:  # zoomed far out: the shading and the table suffice
+                continue
+            if row == len(row_end):
+                row_end.append(0.0)
+            row_end[row] = start + (8 * len(label) + 6) * s_per_px
+            placed.append((label, e["side"], start, row))
+        while len(self._episode_labels) < len(placed):
             text = pg.TextItem(anchor=(0, 0))
             font = QtGui.QFont()
             font.setBold(True)
@@ -227,28 +242,12 @@ class SessionPlots(QtWidgets.QWidget):
             text.setFont(font)
             vb.addItem(text)
             self._episode_labels.append(text)
-        width_px = max(1.0, vb.width())
-        height_px = max(1.0, vb.height())
-        s_per_px = (x1 - x0) / width_px
-        lo, hi = self.lateral.y_range
-        row_h = (hi - lo) / height_px * 16
-        row_end: list[float] = []
-        for text, e in zip(self._episode_labels, shown, strict=False):
-            label = f"{e['side'].upper()} hip-hike, {e['kind']}"
-            start = max(e["start_s"], x0)
-            end = start + (8 * len(label) + 6) * s_per_px
-            row = next((i for i, r in enumerate(row_end) if r <= start), len(row_end))
-            if row >= MAX_LABEL_ROWS:  # zoomed far out: the shading and the table suffice
-                text.setVisible(False)
-                continue
-            if row == len(row_end):
-                row_end.append(end)
-            row_end[row] = end
+        for text, (label, side, start, row) in zip(self._episode_labels, placed, strict=False):
             text.setText(label)
-            text.setColor(self.theme.side.get(e["side"], self.theme.alert))
+            text.setColor(self.theme.side.get(side, self.theme.alert))
             text.setPos(start, hi - (row + 1) * row_h)  # row 0 is the plot title's
             text.setVisible(True)
-        for text in self._episode_labels[len(shown):]:
+        for text in self._episode_labels[len(placed):]:
             text.setVisible(False)
 
     def episode_labels(self) -> list[str]:

@@ -97,8 +97,8 @@ def _timeline(
     for gap in result.gaps:
         chart.band(gap.start_s / scale, gap.end_s / scale, "#555", 0.5)
     if threshold is not None:
-        chart.hline(threshold, "#d62728")
-        chart.hline(-threshold, "#1f77b4")
+        chart.hline(threshold, SIDE_COLOURS["left"])
+        chart.hline(-threshold, SIDE_COLOURS["right"])
     chart.hline(0.0, "#999", "1 0")
     # Break the line at gaps: a NaN after the last sample before each gap.
     y = values.astype(float).copy()

@@ -23,7 +23,8 @@ ACTIVITY_COLOURS = {
     "transition": "#d0d0d0",
     "unknown": "#f2f2f2",
 }
-SIDE_COLOURS = {"left": "#d62728", "right": "#1f77b4"}
+# The same side colours as the apps (gui/widgets/theme.py, light theme).
+SIDE_COLOURS = {"left": "#e53935", "right": "#8e24aa"}
 
 
 def peak_decimate(x: FloatArray, y: FloatArray, n_columns: int) -> tuple[FloatArray, FloatArray]:

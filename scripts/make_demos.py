@@ -12,7 +12,16 @@ SESSIONS = {
     # 5-minute clinic protocol, sensor clipped upright at the sacrum.
     "clinic": ["--scenario", "clinic", "--seed", "1"],
     # The same protocol with the sensor clipped on at an arbitrary angle and 2 % packet loss.
-    "clinic_tilted": ["--scenario", "clinic", "--seed", "2", "--mount", "random", "--drop-rate", "0.02"],
+    "clinic_tilted": [
+        "--scenario",
+        "clinic",
+        "--seed",
+        "2",
+        "--mount",
+        "random",
+        "--drop-rate",
+        "0.02",
+    ],
 }
 
 if __name__ == "__main__":

@@ -156,6 +156,12 @@ class Calibration:
             standing_tilt_deg=float(doc.get("standing_tilt_deg", 0.0)),
         )
 
+    def to_pelvis(self, vectors_s: FloatArray) -> FloatArray:
+        """Express sensor-frame vectors (N, 3) (acc, gyr, up) in the pelvis frame P."""
+        return (
+            np.asarray(vectors_s, dtype=float) @ quat.to_matrix(self.sensor_to_pelvis_quat_wxyz).T
+        )
+
     def with_standing_tilt(self, standing_tilt_deg: float) -> Calibration:
         """The same calibration with an absolute standing-tilt offset."""
         return Calibration(

@@ -350,11 +350,9 @@ def analyze_recording(
     if calibration is not None:
         anterior, lateral = pelvic_tilt_deg(q, calibration)
         notes.extend(calibration.quality.notes)
-        m = quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
     else:
         anterior = np.full(rec.n_samples, np.nan)
         lateral = np.full(rec.n_samples, np.nan)
-        m = None
     report(0.55, "activity")
     calibrated = calibration is not None
     act = classify_activity(
@@ -368,14 +366,20 @@ def analyze_recording(
     notes.extend(n for n in act.notes if n not in notes)
     report(0.7, "gait")
     up_s = quat.up_in_sensor(q)
-    if m is None:
+    frame = calibration
+    if frame is None:
         # Without a calibration only the vertical is known: steps and cadence still work.
         up_mean = up_s.mean(axis=0)
         helper = np.eye(3)[int(np.argmin(np.abs(up_mean)))]
-        m = quat.to_matrix(rotation_from_up_and_anterior(up_mean, helper))
-    gyr_p = None if rec.gyr_rps is None else rec.gyr_rps @ m.T
+        frame = Calibration(rotation_from_up_and_anterior(up_mean, helper), "vertical_only")
+    gyr_p = None if rec.gyr_rps is None else frame.to_pelvis(rec.gyr_rps)
     ic_t, ic_side, ic_conf, bouts, gait_notes = _gait_on_blocks(
-        rec.time_s, rec.acc_mps2 @ m.T, gyr_p, up_s @ m.T, rate, act.labels == "walking"
+        rec.time_s,
+        frame.to_pelvis(rec.acc_mps2),
+        gyr_p,
+        frame.to_pelvis(up_s),
+        rate,
+        act.labels == "walking",
     )
     if calibration is None:
         ic_side = np.full(ic_t.shape, "unknown", dtype="<U7")

@@ -220,14 +220,12 @@ class LivePipeline:
         if self._gait.span_s < 3.0:
             self.cadence_spm = float("nan")
             return
-        # Pelvis-frame signals: a fixed rotation of the sensor-frame ones.
-        m = quat.to_matrix(self.calibration.sensor_to_pelvis_quat_wxyz)
-        gw = self._gait
+        cal, gw = self.calibration, self._gait
         res = detect_gait(
-            gw.acc[0] @ m.T,
-            gw.gyr[0] @ m.T if gw.gyr else None,
+            cal.to_pelvis(gw.acc[0]),
+            cal.to_pelvis(gw.gyr[0]) if gw.gyr else None,
             rate_hz=self.rate_hz,
-            up_p=gw.up[0] @ m.T,
+            up_p=cal.to_pelvis(gw.up[0]),
         )
         t_all = gw.t[0]
         t_end = float(t_all[-1])

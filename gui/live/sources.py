@@ -14,8 +14,7 @@ import numpy as np
 
 from firmware_bridge.client import BleSource, Found, scan
 from firmware_bridge.emulator import EmulatedSensor, FaultConfig, emulated_source
-from firmware_bridge.profiles.pelviscope import PelviscopeProfile
-from firmware_bridge.profiles.pelviscope_profile import StreamConfig
+from firmware_bridge.profiles import all_profiles
 
 #: Address shown for the emulated sensor in the device list.
 EMULATED_ADDRESS = "emulated"
@@ -41,14 +40,20 @@ EMULATED_ENTRY = DeviceEntry("Emulated sensor", "emulated",
 
 
 def scan_devices(timeout_s: float = 4.0) -> list[DeviceEntry]:
-    """Scan for sensors (blocking; run it off the GUI thread). Raises on adapter errors."""
-    found = asyncio.run(scan([PelviscopeProfile()], timeout_s=timeout_s))
+    """Scan for every supported sensor kind (blocking; run it off the GUI thread).
+
+    Raises on adapter errors.
+    """
+    found = asyncio.run(scan(all_profiles(), timeout_s=timeout_s))
     return [DeviceEntry.from_found(f) for f in found]
 
 
 def ble_source(address: str | None, rate_hz: float = 200.0) -> BleSource:
-    """A client for a real sensor (``address`` None = the first one found)."""
-    return BleSource(profile=PelviscopeProfile(StreamConfig(rate_hz=rate_hz)), address=address)
+    """A client for a real sensor of any supported kind (``address`` None = the first found).
+
+    The profile is chosen from the sensor's advertisement, as ``pelviscope record`` does.
+    """
+    return BleSource(profiles=all_profiles(rate_hz), address=address)
 
 
 def simulated_signal(

@@ -150,3 +150,15 @@ def test_packet_loss_is_reported_not_filled():
     assert len(result.gaps) == len(s.recording.gaps) > 0
     assert result.time_s.size == s.recording.n_samples  # no sample invented
     assert result.to_json()["input"]["gaps"][0]["lost_samples"] > 0
+
+
+def test_a_session_without_walking_says_why_and_keeps_what_it_can():
+    s = simulate(Scenario([Stand(10), Sit(30), Stand(10)]), rate_hz=100, seed=8)
+    result = analyze_recording(s.recording)
+    doc = result.to_json()
+    assert doc["calibration"]["method"] == "none"
+    assert "no walking found" in doc["calibration"]["quality"]["error"]
+    assert np.isnan(result.anterior_tilt_deg).all()  # no wrong angles
+    assert any("calibration failed" in n for n in result.notes)
+    assert "sitting" in set(result.activity)  # activity from the uncalibrated path
+    assert result.episodes == []

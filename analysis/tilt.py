@@ -49,26 +49,26 @@ def pelvic_tilt_deg(
         Relative to the calibration's neutral standing posture (plus
         ``calibration.standing_tilt_deg`` for the anterior tilt).
     """
+    up_sensor = quat.up_in_sensor(quat_wxyz)
     m = quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
-    return tilt_from_up_deg(
-        _up_in_pelvis(np.asarray(quat_wxyz, dtype=float), m),
-        standing_tilt_deg=calibration.standing_tilt_deg,
-    )
+    return tilt_from_up_deg(up_sensor @ m.T, standing_tilt_deg=calibration.standing_tilt_deg)
 
 
-def _up_in_pelvis(quat_wxyz: FloatArray, m: FloatArray) -> FloatArray:
-    """Up vector in the pelvis frame, ``M R(q)^T e_z``, for unit quaternions (N, 4).
+def _up_quadratic_forms(m: FloatArray) -> FloatArray:
+    """``B`` (16, 3) with ``up_P = (q q^T).ravel() @ B`` for unit quaternions ``q`` (w,x,y,z).
 
-    The third row of ``R(q)`` written out: this runs on every live chunk, so it avoids the
-    general helpers' per-call overhead.
+    Each component of the up vector in sensor axes is a quadratic form of ``q``
+    (``2(xz - wy)``, ``2(yz + wx)``, ``w^2 - x^2 - y^2 + z^2``); the pelvis-frame ones are
+    their combinations by ``M``. One small matrix product per live chunk instead of
+    twenty array operations.
     """
-    w, x, y, z = quat_wxyz[:, 0], quat_wxyz[:, 1], quat_wxyz[:, 2], quat_wxyz[:, 3]
-    ux, uy, uz = 2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
-    # Written out rather than ``up @ m.T``: a BLAS call costs more than the maths here.
-    up_p = np.empty((quat_wxyz.shape[0], 3))
-    for k in range(3):
-        up_p[:, k] = m[k, 0] * ux + m[k, 1] * uy + m[k, 2] * uz
-    return up_p
+    a = np.zeros((3, 4, 4))
+    a[0, 1, 3] = a[0, 3, 1] = 1.0
+    a[0, 0, 2] = a[0, 2, 0] = -1.0
+    a[1, 2, 3] = a[1, 3, 2] = 1.0
+    a[1, 0, 1] = a[1, 1, 0] = 1.0
+    a[2] = np.diag([1.0, -1.0, -1.0, 1.0])
+    return np.einsum("kj,jab->kab", m, a).reshape(3, 16).T
 
 
 class TiltTracker:
@@ -106,8 +106,10 @@ class TiltTracker:
     @calibration.setter
     def calibration(self, calibration: Calibration | None) -> None:
         self._calibration = calibration
-        self._m = (
-            None if calibration is None else quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
+        self._b = (
+            None
+            if calibration is None
+            else _up_quadratic_forms(quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz))
         )
 
     def update(
@@ -119,10 +121,11 @@ class TiltTracker:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Feed a chunk; return ``(quat_wxyz, anterior_tilt_deg, lateral_tilt_deg)``."""
         q = self.orientation.update(acc_mps2, gyr_rps, time_s=time_s)
-        if self._calibration is None or self._m is None:
+        if self._calibration is None or self._b is None:
             nan = np.full(q.shape[0], np.nan)
             return q, nan, nan.copy()
+        up_p = (q[:, :, None] * q[:, None, :]).reshape(-1, 16) @ self._b  # q is unit (VQF)
         anterior, lateral = tilt_from_up_deg(
-            _up_in_pelvis(q, self._m), standing_tilt_deg=self._calibration.standing_tilt_deg
+            up_p, standing_tilt_deg=self._calibration.standing_tilt_deg
         )
         return q, anterior, lateral

@@ -72,7 +72,7 @@ def main() -> None:
         ),
         ("vqf.VQF.updateBatch alone (baseline)", t_vqf_on, t_vqf_on),
     ]
-    for chunk in (10, 25, 100):
+    for chunk in (10, 100, 250, 1000):
         rows.append(
             (
                 f"tilt path, online, {chunk}-sample chunks",

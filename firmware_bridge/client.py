@@ -4,6 +4,15 @@
 its own asyncio loop; decoded :class:`~firmware_bridge.source.Batch` es reach the caller
 through a ``queue.Queue`` (``poll()`` never blocks). After a drop it scans again (BlueZ
 forgets devices), reconnects with backoff, and the stream decoder records the gap.
+
+Clock synchronisation: with a profile that can read the device clock on request
+(:class:`~firmware_bridge.profiles.base.ClockSyncProfile`; ours, via GET_TIME), every
+connection starts with a burst of ``time_sync_exchanges`` round trips before START, and
+another burst runs every ``time_sync_interval_s`` while streaming. The fastest round trip
+of a burst gives the device-to-host offset (:func:`~firmware_bridge.timing.estimate_offset`),
+which anchors the stream decoder's clock model, so sample times are absolute (not late
+by the link's minimum latency), to within half that round trip's asymmetry. Other
+profiles keep the envelope-only fit.
 """
 
 from __future__ import annotations
@@ -25,15 +34,22 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
 from firmware_bridge.profiles import pelviscope_profile as pp
-from firmware_bridge.profiles.base import Profile
+from firmware_bridge.profiles.base import ClockSyncProfile, Profile
 from firmware_bridge.profiles.pelviscope import PelviscopeProfile
 from firmware_bridge.source import Batch, SourceStatus, State, drain
 from firmware_bridge.stream import StreamDecoder
+from firmware_bridge.timing import estimate_offset
 
 log = logging.getLogger(__name__)
 
 #: Reconnect backoff (seconds) after the 1st, 2nd, ... failed attempt; the last repeats.
 BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+#: Device-clock round trips per synchronisation burst (the fastest one is used).
+TIME_SYNC_EXCHANGES = 12
+#: Seconds between synchronisation bursts while streaming (the first ones come sooner:
+#: after TIME_SYNC_FIRST_INTERVAL_S, doubling up to this).
+TIME_SYNC_INTERVAL_S = 30.0
+TIME_SYNC_FIRST_INTERVAL_S = 2.0
 _DIS_CHARS = {
     "manufacturer": pp.MANUFACTURER_CHAR_UUID,
     "model": pp.MODEL_CHAR_UUID,
@@ -134,6 +150,12 @@ class BleSource:
         How long one scan looks for the device.
     first_connect_timeout_s : float
         Give up (state FAILED) if no device was ever found after this long.
+    time_sync_exchanges : int
+        Device-clock round trips per synchronisation burst, with a profile that supports
+        it (0 = no synchronisation: envelope-only timing, late by the minimum latency).
+    time_sync_interval_s : float or None
+        Seconds (real time) between bursts while streaming (the first ones come sooner,
+        see :data:`TIME_SYNC_FIRST_INTERVAL_S`); None = only on connecting.
     """
 
     def __init__(
@@ -149,6 +171,8 @@ class BleSource:
         reconnect: bool = True,
         scan_timeout_s: float = 5.0,
         first_connect_timeout_s: float = 20.0,
+        time_sync_exchanges: int = TIME_SYNC_EXCHANGES,
+        time_sync_interval_s: float | None = TIME_SYNC_INTERVAL_S,
     ) -> None:
         self.profiles = tuple(profiles)
         self.profile: Profile = (self.profiles[0] if self.profiles and profile is None
@@ -160,6 +184,8 @@ class BleSource:
         self.reconnect = reconnect
         self.scan_timeout_s = scan_timeout_s
         self.first_connect_timeout_s = first_connect_timeout_s
+        self.time_sync_exchanges = time_sync_exchanges
+        self.time_sync_interval_s = time_sync_interval_s
         self._queue: queue.Queue[Batch] = queue.Queue()
         self._lock = threading.Lock()
         self._status = SourceStatus()
@@ -330,10 +356,15 @@ class BleSource:
         client = BleakClient(device, lambda _c: dropped.set(), backend=self.backend.client,
                              timeout=10.0)
         first_batch = asyncio.Event()
+        resync: asyncio.Task[None] | None = None
         await client.connect()
         try:
             await self._read_device(client)
+            synced = await self._sync_clock(client)  # before START: an idle link
             meta = await self.profile.start(client, lambda p: self._on_data(p, first_batch))
+            if synced and self.time_sync_interval_s:
+                resync = asyncio.ensure_future(self._resync_loop(client,
+                                                                 self.time_sync_interval_s))
             self._set_device(**meta)
             self._set(state=State.STREAMING, error="")
             if drop_host_s is not None:
@@ -344,6 +375,10 @@ class BleSource:
             await asyncio.wait({stop_wait, drop_wait}, return_when=asyncio.FIRST_COMPLETED)
             stop_wait.cancel()
             drop_wait.cancel()
+            if resync is not None:
+                resync.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await resync
             if dropped.is_set():
                 return True
             try:
@@ -352,7 +387,51 @@ class BleSource:
                 log.info("stop command failed: %s", exc)
             return False
         finally:
+            if resync is not None:
+                resync.cancel()
             await client.disconnect()
+
+    async def _sync_clock(self, client: BleakClient) -> bool:
+        """One burst of device-clock round trips; anchor the decoder to the fastest.
+
+        Returns
+        -------
+        bool
+            True if the profile and device support it (whether or not this burst was used).
+        """
+        profile = self.profile
+        if self.time_sync_exchanges <= 0 or not isinstance(profile, ClockSyncProfile):
+            return False
+        try:
+            exchanges = await profile.time_exchanges(client, self.clock,
+                                                     self.time_sync_exchanges)
+        except Exception as exc:  # timing falls back to the envelope; never fatal
+            log.warning("device clock synchronisation failed: %s", exc)
+            return False
+        if not exchanges:
+            return False
+        estimate = estimate_offset(exchanges)
+        assert self.decoder is not None
+        if self.decoder.sync_clock(estimate):
+            self._set_device(clock_sync={
+                "method": "device_clock_request",
+                "round_trip_ms": round(estimate.round_trip_s * 1e3, 3),
+                "error_bound_ms": round(estimate.error_bound_s * 1e3, 3),
+            })
+        return True
+
+    async def _resync_loop(self, client: BleakClient, interval_s: float) -> None:
+        """Synchronise again while the session streams (after 2, 4, 8 ... s, then steadily).
+
+        Bursts come every ``interval_s`` once the doubling reaches it. The anchored line
+        extrapolates with the envelope's slope, whose error is largest while the fit is
+        young, so the first bursts come quickly.
+        """
+        wait_s = min(TIME_SYNC_FIRST_INTERVAL_S, interval_s)
+        while True:
+            await asyncio.sleep(wait_s)
+            await self._sync_clock(client)
+            wait_s = min(2 * wait_s, interval_s)
 
     async def _wait_first(
         self, first: asyncio.Event, dropped: asyncio.Event, drop_s: float

@@ -54,7 +54,7 @@ def _meta_from_status(status: SourceStatus, meta: dict[str, Any]) -> dict[str, A
     # recordings/README.md: "device_clock" (minimum-delay fit of device time to host time)
     # or "host_arrival_approximate" (sensors without a clock); the profile says which.
     out.setdefault("timing", dev.get("timing") or "device_clock")
-    for key in ("sensor_kind", "limitations"):
+    for key in ("sensor_kind", "limitations", "clock_sync"):
         if dev.get(key):
             out.setdefault(key, dev[key])
     if dev.get("channels") == ["acc"]:

@@ -8,7 +8,9 @@ into :class:`~firmware_bridge.source.Batch` es:
   any size are handled; none is ever invented);
 - the wrapping device clock (u32 microseconds) and sequence number (u16) are unwrapped;
 - a :class:`~firmware_bridge.timing.ClockModel` maps device time to host time so every
-  sample gets ``time_s`` on the session clock;
+  sample gets ``time_s`` on the session clock; :meth:`StreamDecoder.sync_clock` anchors it
+  to a measured device-to-host offset (GET_TIME), which removes the link's minimum
+  latency the envelope fit alone cannot see;
 - short, corrupt and unknown-version frames are counted and skipped.
 """
 
@@ -27,11 +29,15 @@ from firmware_bridge.profiles.pelviscope_profile import (
     decode_frame,
 )
 from firmware_bridge.source import Batch
-from firmware_bridge.timing import ClockModel, unwrap_counter
+from firmware_bridge.timing import ClockModel, OffsetEstimate, unwrap_counter
 from recordings.data import Gap
 
 #: A device-clock jump this much larger than the host elapsed time means the device reset.
 RESET_TOLERANCE_S = 2.0
+#: How fast an anchor is assumed to go stale (slope uncertainty, ppm): a newer offset
+#: estimate replaces the anchor if its error bound is below the old bound plus this
+#: times the time between them.
+ANCHOR_AGING_PPM = 10.0
 
 
 @dataclass
@@ -83,6 +89,42 @@ class StreamDecoder:
         self._last_time_s: float | None = None
         self._last_host_s: float | None = None
         self._interrupted: str | None = None
+        self._pending_sync: OffsetEstimate | None = None
+        #: The offset estimate the clock model is anchored to (None: envelope only).
+        self.time_sync: OffsetEstimate | None = None
+
+    def sync_clock(self, estimate: OffsetEstimate) -> bool:
+        """Anchor the clock model to a measured offset (see :func:`timing.estimate_offset`).
+
+        ``estimate.device_s`` is the wrapping device clock (u32 µs, in seconds); it is
+        unwrapped onto this stream's device timeline when the next frame arrives (or at
+        once if frames were already seen). An estimate replaces the current anchor unless
+        the current one is better even after aging by :data:`ANCHOR_AGING_PPM`.
+
+        Returns
+        -------
+        bool
+            True if the estimate was accepted.
+        """
+        cur = self._pending_sync or self.time_sync
+        if cur is not None:
+            aged = cur.error_bound_s + ANCHOR_AGING_PPM * 1e-6 * abs(estimate.host_s - cur.host_s)
+            if estimate.error_bound_s > aged:
+                return False
+        self._pending_sync = estimate
+        if self._prev is not None and self.clock.n_pairs > 0:
+            self._apply_sync(self.clock.to_device(estimate.host_s))
+        return True
+
+    def _apply_sync(self, predicted_device_s: float) -> None:
+        """Unwrap the pending estimate near ``predicted_device_s`` and anchor the model."""
+        est = self._pending_sync
+        if est is None:
+            return
+        us = unwrap_counter(round(est.device_s * 1e6) % DEVICE_TIME_MODULUS_US,
+                            predicted_device_s * 1e6, DEVICE_TIME_MODULUS_US)
+        self.clock.anchor(us * 1e-6, est.host_s)
+        self.time_sync, self._pending_sync = est, None
 
     def mark_interruption(self, reason: str = "disconnect") -> None:
         """Say that the stream was interrupted (drop, stop); the next gap gets ``reason``."""
@@ -126,6 +168,7 @@ class StreamDecoder:
                 else:  # the device clock went backwards or leapt: it reset
                     self.counters.device_resets += 1
                     self.clock.reset()
+                    self.time_sync = None  # the anchor was on the old device timeline
                     d_first = frame.device_time_us * 1e-6
                     est = (host_s - (n - 1) / rate) - (self._last_host_s or host_s)
                     lost, reason = max(0, round(est * rate) - 1), "device_reset"
@@ -140,6 +183,8 @@ class StreamDecoder:
         self._interrupted = None
         self._prev = (frame.seq, d_first, n, rate)
         dev_s = d_first + np.arange(n, dtype=np.float64) / rate
+        if self._pending_sync is not None:  # unwrap it next to this frame's device time
+            self._apply_sync(float(dev_s[-1]) + (self._pending_sync.host_s - host_s))
         self.clock.add(float(dev_s[-1]), host_s)
         time_s = self.clock.to_host(dev_s) - self.session_origin_s
         if skip:

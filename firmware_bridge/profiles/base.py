@@ -5,6 +5,11 @@ start it over a connected :class:`bleak.BleakClient`, and how to decode one data
 notification into a :class:`~firmware_bridge.profiles.pelviscope_profile.Frame` (samples
 in SI units). Our open profile is :class:`~firmware_bridge.profiles.pelviscope.PelviscopeProfile`;
 vendor profiles (WitMotion, Thingy:52, Movesense, Polar, Movella DOT) plug in the same way.
+
+A profile whose device can report its clock on request also implements
+:class:`ClockSyncProfile` (ours does, through GET_TIME); the client then measures the
+device-to-host clock offset NTP-style (:func:`firmware_bridge.timing.estimate_offset`).
+Profiles without it keep the envelope-only timing.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from firmware_bridge.profiles.pelviscope_profile import Frame
+from firmware_bridge.timing import TimeExchange
 
 if TYPE_CHECKING:
     from bleak import BleakClient
@@ -53,4 +59,31 @@ class Profile(Protocol):
 
     def decode(self, notification: bytes) -> Frame:
         """Decode one data notification; raise ``FrameError`` for a bad one."""
+        ...
+
+
+@runtime_checkable
+class ClockSyncProfile(Protocol):
+    """Optional capability of a :class:`Profile`: read the device clock on request."""
+
+    async def time_exchanges(
+        self, client: BleakClient, clock: Callable[[], float], count: int
+    ) -> list[TimeExchange]:
+        """Ask the device for its clock ``count`` times, one request after the other.
+
+        Parameters
+        ----------
+        client : BleakClient
+            A connected client (streaming or not).
+        clock : callable
+            The host clock (seconds) the client stamps data notifications with; the
+            reply must be stamped with it at the same point (the notification callback).
+        count : int
+            Requests to make.
+
+        Returns
+        -------
+        list of TimeExchange
+            One per answered request; empty if the connected device cannot do it.
+        """
         ...

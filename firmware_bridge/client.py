@@ -336,9 +336,13 @@ class BleSource:
             return by_address  # an explicit address is used even if nothing recognises it
 
         self._found_profile = None
-        device = await BleakScanner.find_device_by_filter(
-            match, timeout=self.scan_timeout_s, backend=self.backend.scanner
-        )
+        scanner = self.backend.scanner
+        if scanner is None:  # bleak's ExtraArgs does not accept backend=None
+            device = await BleakScanner.find_device_by_filter(match, timeout=self.scan_timeout_s)
+        else:
+            device = await BleakScanner.find_device_by_filter(
+                match, timeout=self.scan_timeout_s, backend=scanner
+            )
         found = self._found_profile
         if device is not None and found is not None and found is not self.profile:
             assert self.decoder is not None

@@ -84,8 +84,9 @@ class BumbleScanner(BaseBleakScanner):
         )
         uuids: list[str] = []
         for kind in _UUID_LISTS:
-            for u in data.get(kind) or []:
-                uuids.append(uuid_str(u))
+            listed = data.get(kind)  # typed per AD type only for literal types: narrow here
+            if isinstance(listed, list):
+                uuids.extend(uuid_str(u) for u in listed)
         if not self.is_allowed_uuid(uuids):
             return
         address = str(adv.address).split("/")[0]

@@ -135,7 +135,7 @@ class VendorSensor(EmulatedSensor):
         next_hangup = self.faults.disconnect_every_s
         while True:
             n = self.samples_per_notification(connection.att_mtu)
-            d_us = self._d0_us + (g + np.arange(n)) * period_us
+            d_us = self._d0_us + (g + np.arange(n, dtype=np.float64)) * period_us
             due = float(self.host_time_of(d_us[-1:] * 1e-6)[0])
             now = self.clock()
             if due > now:

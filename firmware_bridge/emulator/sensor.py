@@ -154,13 +154,13 @@ class EmulatedSensor:
             pp.DATA_CHAR_UUID, gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.READABLE, b"",
         )
-        self._control_char = gatt.Characteristic(
+        self._control_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             pp.CONTROL_CHAR_UUID,
             gatt.Characteristic.Properties.WRITE | gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.WRITEABLE,
             gatt.CharacteristicValue(write=self._on_control_write),
         )
-        self._info_char = gatt.Characteristic(
+        self._info_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             pp.INFO_CHAR_UUID, gatt.Characteristic.Properties.READ,
             gatt.Characteristic.READABLE, gatt.CharacteristicValue(read=self._read_info),
         )
@@ -312,7 +312,7 @@ class EmulatedSensor:
         while True:
             n = cfg.batch or pp.samples_per_frame(connection.att_mtu)
             n = min(n, pp.samples_per_frame(connection.att_mtu))
-            d_us = self._d0_us + (g + np.arange(n)) * period_us
+            d_us = self._d0_us + (g + np.arange(n, dtype=np.float64)) * period_us
             due = float(self.host_time_of(d_us[-1:] * 1e-6)[0])
             now = self.clock()
             if due > now:

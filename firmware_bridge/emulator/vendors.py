@@ -41,9 +41,9 @@ class WitMotionSensor(VendorSensor):
         """Service ffe5: notify ffe4, write ffe9."""
         self._notify_char = gatt.Characteristic(wit.NOTIFY_CHAR_UUID, P.NOTIFY,
                                            gatt.Characteristic.READABLE, b"")
-        write = gatt.Characteristic(wit.WRITE_CHAR_UUID, P.WRITE | P.WRITE_WITHOUT_RESPONSE,
-                                    gatt.Characteristic.WRITEABLE,
-                                    gatt.CharacteristicValue(write=self._on_write))
+        write: gatt.Characteristic[bytes] = gatt.Characteristic(
+            wit.WRITE_CHAR_UUID, P.WRITE | P.WRITE_WITHOUT_RESPONSE,
+            gatt.Characteristic.WRITEABLE, gatt.CharacteristicValue(write=self._on_write))
         self._unlocked = False
         return [gatt.Service(wit.SERVICE_UUID, [self._notify_char, write])]
 
@@ -83,7 +83,7 @@ class Thingy52Sensor(VendorSensor):
     def vendor_services(self) -> list[gatt.Service]:
         """Motion service 0400: config 0401, raw data 0406."""
         self._config = thingy.encode_config(10)
-        config = gatt.Characteristic(
+        config: gatt.Characteristic[bytes] = gatt.Characteristic(
             thingy.MOTION_CONFIG_CHAR_UUID, P.READ | P.WRITE, RW,
             gatt.CharacteristicValue(read=lambda _c: self._config, write=self._on_config))
         self._raw = gatt.Characteristic(thingy.RAW_DATA_CHAR_UUID, P.NOTIFY,
@@ -128,9 +128,9 @@ class MovesenseSensor(VendorSensor):
         """Service 34802252: write 34800001, notify 34800002."""
         self._tx = gatt.Characteristic(ms.NOTIFY_CHAR_UUID, P.NOTIFY,
                                        gatt.Characteristic.READABLE, b"")
-        rx = gatt.Characteristic(ms.WRITE_CHAR_UUID, P.WRITE | P.WRITE_WITHOUT_RESPONSE,
-                                 gatt.Characteristic.WRITEABLE,
-                                 gatt.CharacteristicValue(write=self._on_write))
+        rx: gatt.Characteristic[bytes] = gatt.Characteristic(
+            ms.WRITE_CHAR_UUID, P.WRITE | P.WRITE_WITHOUT_RESPONSE,
+            gatt.Characteristic.WRITEABLE, gatt.CharacteristicValue(write=self._on_write))
         self._ref = ms.DATA_REF
         return [gatt.Service(ms.SERVICE_UUID, [rx, self._tx])]
 
@@ -185,7 +185,7 @@ class PolarSensor(VendorSensor):
 
     def vendor_services(self) -> list[gatt.Service]:
         """PMD service: control point (read/write/indicate), data (notify)."""
-        self._cp = gatt.Characteristic(
+        self._cp: gatt.Characteristic[bytes] = gatt.Characteristic(
             polar.CONTROL_CHAR_UUID, P.READ | P.WRITE | P.INDICATE, RW,
             gatt.CharacteristicValue(read=lambda _c: bytes([0x0F, 0x24, 0]),
                                      write=self._on_cp))
@@ -282,7 +282,7 @@ class MovellaDotSensor(VendorSensor):
         """Measurement service 2000: control 2001, medium payload 2003."""
         self._control = b"\x01\x00\x14"
         self._mode = dot.MODE_RATE_QUANTITIES_WITH_MAG
-        control = gatt.Characteristic(
+        control: gatt.Characteristic[bytes] = gatt.Characteristic(
             dot.CONTROL_CHAR_UUID, P.READ | P.WRITE, RW,
             gatt.CharacteristicValue(read=lambda _c: self._control, write=self._on_control))
         self._payload = gatt.Characteristic(dot.MEDIUM_PAYLOAD_CHAR_UUID, P.NOTIFY,

@@ -43,8 +43,7 @@ def make_profile(kind: str, rate_hz: float | None = None) -> Profile:
     if cls is None:
         raise ValueError(f"unknown sensor kind {kind!r}; known: {', '.join(KINDS)}")
     if cls is PelviscopeProfile:
-        ours: Profile = PelviscopeProfile(StreamConfig(rate_hz=rate_hz or 200.0))  # type: ignore[assignment]
-        return ours
+        return PelviscopeProfile(StreamConfig(rate_hz=rate_hz or 200.0))
     profile: Profile = cls(rate_hz)
     return profile
 

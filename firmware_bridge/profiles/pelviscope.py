@@ -30,8 +30,8 @@ class PelviscopeProfile:
         Rate, ranges and batch to request.
     """
 
-    name = f"pelviscope/{pp.PROTOCOL_VERSION}"
-    service_uuids = (pp.SERVICE_UUID,)
+    name: str = f"pelviscope/{pp.PROTOCOL_VERSION}"
+    service_uuids: tuple[str, ...] = (pp.SERVICE_UUID,)
 
     def __init__(self, config: pp.StreamConfig | None = None) -> None:
         self.config = config or pp.StreamConfig()

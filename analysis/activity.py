@@ -205,6 +205,10 @@ class ActivityResult:
         Plain-language remarks (fallbacks, reliability).
     frame_labels : ndarray of int (F,)
         Decoded state per frame (index into :data:`STATES`), before transitions.
+    features : FrameFeatures or None
+        The per-frame features (offline only).
+    costs : ndarray (F, 5) or None
+        The decoder's per-frame costs (offline only).
     """
 
     labels: NDArray[np.str_]
@@ -212,6 +216,8 @@ class ActivityResult:
     transitions: list[TransitionEvent]
     notes: list[str] = field(default_factory=list)
     frame_labels: IntArray = field(default_factory=lambda: np.empty(0, np.intp))
+    features: FrameFeatures | None = None
+    costs: FloatArray | None = None
 
 
 # ------------------------------------------------------------------------------ features
@@ -738,7 +744,7 @@ def classify_activity(
     if n == 0:
         return ActivityResult(np.empty(0, dtype="<U10"), [], [])
     signal, _ = gait_signal(acc, rate_hz, p)
-    hop, centres = _frame_centres(n, rate_hz, p)
+    _, centres = _frame_centres(n, rate_hz, p)
     notes: list[str] = []
     signed = ant is not None
     if ant is None or lat is None:
@@ -750,11 +756,64 @@ def classify_activity(
         p_eff = p
     feats = frame_features(signal, ant, lat, centres, rate_hz, p_eff)
     costs = state_costs(feats, p_eff)
-    decoder = _Decoder(p.min_frames(), p.switch_cost)
-    states = decoder.decode(costs)
+    states = decode_states(costs, p)
+    result = activity_from_states(states, feats, t, rate_hz, p_eff, signed=signed, notes=notes)
+    result.features, result.costs = feats, costs
+    return result
+
+
+def decode_states(costs: FloatArray, params: ActivityParams) -> IntArray:
+    """Offline decode: the most likely state per frame (index into :data:`STATES`).
+
+    Parameters
+    ----------
+    costs : ndarray (F, 5)
+        :func:`state_costs` output.
+    params : ActivityParams
+        Minimum durations and the switching cost.
+    """
+    return _Decoder(params.min_frames(), params.switch_cost).decode(costs)
+
+
+def activity_from_states(
+    states: IntArray,
+    feats: FrameFeatures,
+    time_s: FloatArray,
+    rate_hz: float,
+    params: ActivityParams,
+    *,
+    signed: bool = True,
+    notes: list[str] | None = None,
+) -> ActivityResult:
+    """Per-sample labels, segments and transitions from decoded frame states.
+
+    The last step of :func:`classify_activity`, separate so that frame states decoded
+    in parts (``analysis.session``'s parallel path) end the same way.
+
+    Parameters
+    ----------
+    states : ndarray of int (F,)
+        Decoded state per frame (:func:`decode_states`).
+    feats : FrameFeatures
+        The frames' features (arrays of F).
+    time_s : ndarray (N,)
+        Sample times; frames cover ``hop`` samples each from the first sample.
+    rate_hz : float
+        Sampling rate.
+    params : ActivityParams
+        The effective parameters (those the costs were computed with).
+    signed : bool
+        The tilt was a calibrated anterior tilt (see :func:`locate_transitions`).
+    notes : list of str, optional
+        Notes so far (extended and returned in the result).
+    """
+    t = time_s
+    n = t.size
+    hop = _n(params.frame_s, rate_hz)
+    notes = list(notes or [])
     frame_lab = np.array(STATES, dtype="<U10")[states]
     events: list[TransitionEvent] = []
-    for kind, f0, f1, lean in locate_transitions(states, feats, p_eff, signed=signed):
+    for kind, f0, f1, lean in locate_transitions(states, feats, params, signed=signed):
         frame_lab[f0:f1] = "transition"
         s0, s1 = min(f0 * hop, n - 1), min(f1 * hop, n) - 1
         events.append(TransitionEvent(kind, float(t[s0]), float(t[s1] - t[s0] + 1 / rate_hz), lean))

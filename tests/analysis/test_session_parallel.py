@@ -1,0 +1,88 @@
+"""A long session analysed in parts on two processes equals the whole-session analysis.
+
+The parts are cut at still moments (``analysis.session.cut_points``) and overlap by a
+margin; this checks the joined results against ``workers=1`` on a simulated 2-hour day
+cut into four parts: identical activity labels, episodes and steps, tilt within
+hundredths of a degree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from analysis import session
+from analysis.session import analyze_recording, auto_workers, cut_points
+from firmware_bridge.simulator import simulate
+from firmware_bridge.simulator.presets import mixed_day
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def day():
+    sim = simulate(
+        mixed_day(2 * 3600.0, seed=3), rate_hz=100, mount=Rotation.random(random_state=3), seed=3
+    )
+    return sim.recording
+
+
+@pytest.fixture(scope="module")
+def results(day):
+    whole = analyze_recording(day, workers=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(session, "PART_S", 1800.0)
+        parts = analyze_recording(day, workers=2)
+    return whole, parts
+
+
+def test_cut_points_are_still_frame_aligned(day) -> None:
+    bounds = cut_points(day.acc_mps2, day.gyr_rps, day.rate_hz, 4)
+    assert bounds[0] == 0 and bounds[-1] == day.n_samples
+    assert len(bounds) == 5 and np.all(np.diff(bounds) > 0)
+    for c in bounds[1:-1]:
+        assert c % 25 == 0
+        rate = np.linalg.norm(day.gyr_rps[c - 500 : c + 500], axis=1)
+        assert np.median(rate) < 0.2  # still (rad/s), not walking
+
+
+def test_auto_workers() -> None:
+    assert auto_workers(600.0) == 1
+    assert auto_workers(8 * 3600.0, 1) == 1
+    assert auto_workers(8 * 3600.0, 3) == 3
+
+
+def test_parts_match_whole_session(results, day) -> None:
+    whole, parts = results
+    assert parts.calibration is not None and whole.calibration is not None
+    np.testing.assert_allclose(
+        parts.calibration.sensor_to_pelvis_quat_wxyz,
+        whole.calibration.sensor_to_pelvis_quat_wxyz,
+        atol=1e-9,
+    )
+    # Tilt: RMS and worst difference, away from the cuts and everywhere.
+    bounds = cut_points(day.acc_mps2, day.gyr_rps, day.rate_hz, 4)
+    near = np.zeros(day.n_samples, bool)
+    for c in bounds[1:-1]:
+        near[max(0, c - 3000) : c + 3000] = True
+    for name in ("anterior_tilt_deg", "lateral_tilt_deg"):
+        d = getattr(parts, name) - getattr(whole, name)
+        assert np.sqrt(np.mean(d[~near] ** 2)) < 0.01, name
+        assert np.max(np.abs(d)) < 0.1, name
+    np.testing.assert_array_equal(parts.activity, whole.activity)
+    assert parts.segments == whole.segments
+    assert len(parts.transitions) == len(whole.transitions)
+    assert abs(len(parts.steps) - len(whole.steps)) <= 3
+    assert [(s["side"]) for s in parts.steps] == [s["side"] for s in whole.steps]
+    np.testing.assert_allclose(
+        [s["time_s"] for s in parts.steps], [s["time_s"] for s in whole.steps], atol=0.011
+    )
+    assert len(parts.episodes) == len(whole.episodes) > 0
+    for a, b in zip(parts.episodes, whole.episodes, strict=True):
+        assert (a["side"], a["kind"], a["activity"]) == (b["side"], b["kind"], b["activity"])
+        assert a["start_s"] == pytest.approx(b["start_s"], abs=0.02)
+        assert a["end_s"] == pytest.approx(b["end_s"], abs=0.02)
+        assert a["peak_deg"] == pytest.approx(b["peak_deg"], abs=0.05)
+    np.testing.assert_array_equal(parts.hip_hike, whole.hip_hike)
+    assert parts.notes == whole.notes

@@ -6,6 +6,8 @@ scipy counts smoothing widths and peak distances in samples; these thin wrappers
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter1d
@@ -73,11 +75,20 @@ def butter_filtfilt(
     Signals shorter than the filter's padding are returned demeaned/unfiltered rather than
     raising, so that very short inputs still give (empty) results.
     """
-    sos = butter(order, cutoff_hz, btype=btype, fs=rate_hz, output="sos")
+    cutoff = tuple(cutoff_hz) if isinstance(cutoff_hz, tuple | list) else float(cutoff_hz)
+    sos = _butter_sos(order, cutoff, btype, float(rate_hz))
     padlen = 3 * (2 * len(sos) + 1)
     if x.shape[0] <= padlen:
         return np.asarray(x - x.mean(axis=0) if btype != "lowpass" else x, dtype=np.float64)
     return np.asarray(sosfiltfilt(sos, x, axis=0), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=32)
+def _butter_sos(
+    order: int, cutoff_hz: float | tuple[float, ...], btype: str, rate_hz: float
+) -> FloatArray:
+    """Butterworth second-order sections, designed once per setting (do not modify)."""
+    return np.asarray(butter(order, cutoff_hz, btype=btype, fs=rate_hz, output="sos"))
 
 
 def peaks_s(

@@ -8,18 +8,28 @@ simulated clinic session through the bumble stack and the BLE client. Reports
 * GUI-thread CPU time / wall time (the dashboard itself: drain, analysis, drawing),
 * frames painted per second,
 * notification-to-screen latency: from the host receiving a notification to the end of
-  the first paint of the lateral-tilt plot that shows it (p50, p95, max).
+  the first paint of the lateral-tilt plot that shows it (p50, p95, max),
+* with ``--breakdown``, the GUI thread's CPU time per stage (model tick, refresh, the
+  paint of each plot and of the graphics items in them).
+
+Measuring starts once the plot window is full (warm-up = window + 5 s by default): before
+that the time axis does not scroll and drawing is much cheaper than in steady use.
 
 Targets (issue #8): CPU <= 20 % of one core at 30 fps, latency p95 <= 50 ms.
 
-    .venv/bin/python bench/bench_live.py [--duration 30] [--window 30] [--sim-start 0]
+    .venv/bin/python bench/bench_live.py [--duration 30] [--window 30] [--sim-start 0] \\
+        [--force-fps 30] [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import functools
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -35,15 +45,24 @@ from gui.live.window import LiveWindow
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=30.0, help="measured seconds")
-    ap.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
+    ap.add_argument("--warmup", type=float, default=None,
+                    help="seconds before measuring (default: the window + 5 s, so that the "
+                         "plots are full and scroll - the steady state)")
     ap.add_argument("--window", type=float, default=30.0, help="plot window, s")
     ap.add_argument("--sim-start", type=float, default=0.0, help="start of the simulated session")
     ap.add_argument("--rate-hz", type=float, default=200.0)
     ap.add_argument("--force-fps", type=float, default=0.0,
                     help="redraw this often even without new data (worst-case drawing cost)")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also report where the GUI thread's CPU time goes")
     args = ap.parse_args()
+    if args.warmup is None:
+        args.warmup = args.window + 5.0
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    costs: collections.Counter[str] = collections.Counter()
+    if args.breakdown:
+        _instrument_classes(costs)
     signal = sources.simulated_signal(rate_hz=args.rate_hz, start_s=args.sim_start)
 
     def factory(entry: sources.DeviceEntry):  # type: ignore[no-untyped-def]
@@ -57,6 +76,8 @@ def main() -> None:
         window.timer.setInterval(round(1000 / args.force_fps))
     frames = [0]
     window.lateral_plot.painted.connect(lambda: frames.__setitem__(0, frames[0] + 1))
+    if args.breakdown:
+        _instrument_window(window, costs)
     window.connect_to(sources.EMULATED_ENTRY)
 
     marks: dict[str, float] = {}
@@ -64,6 +85,7 @@ def main() -> None:
     def start_measuring() -> None:
         model.latencies_s.clear()
         frames[0] = 0
+        costs.clear()
         marks.update(wall=time.perf_counter(), proc=time.process_time(),
                      thread=time.thread_time(), samples=model.status.samples)
 
@@ -100,6 +122,54 @@ def main() -> None:
               f"ratio {p95 / 50:.2f}")
     else:
         print("  latency: no samples")
+    if args.breakdown:
+        thread_s = marks["thread2"] - marks["thread"]
+        print("  GUI thread CPU by stage (% of one core; nested stages are part of their parent):")
+        for name, sec in sorted(costs.items(), key=lambda kv: -kv[1]):
+            print(f"    {name:38s} {100 * sec / wall:6.2f} %")
+        top = sum(v for k, v in costs.items() if not k.startswith(" "))
+        print(f"    {'rest (Qt layout, widgets, flush, loop)':38s} "
+              f"{100 * (thread_s - top) / wall:6.2f} %")
+
+
+def _timed(fn: Callable[..., Any], costs: collections.Counter[str],
+           key: str | None) -> Callable[..., Any]:
+    """``fn`` that adds its thread CPU time to ``costs[key]`` (the instance's ``_bench_name``
+    when ``key`` is None; untimed without one)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *a: Any, **k: Any) -> Any:
+        t0 = time.thread_time()
+        try:
+            return fn(self, *a, **k)
+        finally:
+            name = key if key is not None else getattr(self, "_bench_name", None)
+            if name is not None:
+                costs[name] += time.thread_time() - t0
+
+    return wrapper
+
+
+def _instrument_classes(costs: collections.Counter[str]) -> None:
+    """Time the paint of each plot and of the graphics items in them (class level)."""
+    import pyqtgraph as pg
+
+    pg.GraphicsView.paintEvent = _timed(pg.GraphicsView.paintEvent, costs, None)
+    for cls in (pg.PlotCurveItem, pg.InfiniteLine, pg.AxisItem, pg.ImageItem, pg.TextItem):
+        cls.paint = _timed(cls.paint, costs, f"  of which {cls.__name__}.paint")
+
+
+def _instrument_window(window: LiveWindow, costs: collections.Counter[str]) -> None:
+    """Time the model tick, the refresh, the status bar and the gait stage of one window."""
+    window.anterior_plot._bench_name = "paint anterior plot"  # type: ignore[attr-defined]
+    window.lateral_plot._bench_name = "paint lateral plot"  # type: ignore[attr-defined]
+    window.band.plot._bench_name = "paint activity band"  # type: ignore[attr-defined]
+    m = window.model
+    for obj, attr, key in ((m, "tick", "model.tick (drain + analysis)"),
+                           (m, "idle", "model.idle (gait)"),
+                           (window, "refresh", "window.refresh (set data)"),
+                           (window, "_update_status", "window._update_status")):
+        setattr(obj, attr, functools.partial(_timed(type(obj).__dict__[attr], costs, key), obj))
 
 
 if __name__ == "__main__":

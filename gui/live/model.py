@@ -28,6 +28,7 @@ from gui.live.pipeline import LivePipeline
 from gui.live.recording import LiveRecording
 from gui.live.ring import RingBuffer
 from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
+from gui.live.thin import MinMaxTrace
 from recordings import Marker
 
 FloatArray = NDArray[np.float64]
@@ -117,6 +118,8 @@ class LiveModel:
         self.latencies_s: collections.deque[float] = collections.deque(maxlen=2000)
         #: Hip-hike onsets since the last call of :meth:`take_onsets` (for the sound).
         self._onsets: list[HipHikeEpisode] = []
+        #: Thinned tilt for the plots: (ring, samples per bin, ring count fed, traces).
+        self._thin: tuple[RingBuffer, int, int, dict[str, MinMaxTrace]] | None = None
 
     # ---- connection ---------------------------------------------------------------------
     def connect(self, source: SampleSource, label: str = "") -> None:
@@ -313,22 +316,16 @@ class LiveModel:
     def snapshot(self, window_s: float | None = None) -> Snapshot:
         """The samples of the last ``window_s`` (the settings' window by default)."""
         window_s = self.settings.window_s if window_s is None else window_s
-        markers = list(self.recording.markers) if self.recording is not None else []
-        off = self.recording.offset_s if self.recording is not None else None
-        if off:
-            markers = [Marker(m.time_s + off, m.label, m.note) for m in markers]
+        episodes, markers = self.annotations(window_s)
         ring = self.ring
         if ring is None or not len(ring):
             empty = np.empty(0)
             return Snapshot(empty, empty, empty, np.empty(0, np.int8), 0.0, markers=markers)
-        k_max = int(window_s * self.rate_hz * 1.05) + 16
-        t = ring.last("t", k_max)
+        t, act = self.activity(window_s)
         now = float(t[-1])
-        i = int(np.searchsorted(t, now - window_s))
-        t = t[i:]
         t = t.copy()
         ant, lat = ring.last("ant", t.size).copy(), ring.last("lat", t.size).copy()
-        act = ring.last("act", t.size).astype(np.int8)
+        act = act.copy()
         brk = np.flatnonzero(ring.last("brk", t.size))
         brk = brk[brk > 0]
         if brk.size:  # a NaN between the samples around each gap breaks the curve
@@ -336,8 +333,75 @@ class LiveModel:
             ant = np.insert(ant, brk, np.nan)
             lat = np.insert(lat, brk, np.nan)
             act = np.insert(act, brk, -1)
-        eps = [e for e in [*self.episodes, *self.ongoing] if e.end_s >= now - window_s]
-        return Snapshot(t, ant, lat, act, now, eps, markers)
+        return Snapshot(t, ant, lat, act, now, episodes, markers)
+
+    def activity(self, window_s: float) -> tuple[FloatArray, NDArray[np.int8]]:
+        """Times and activity codes of the samples of the last ``window_s`` (views, no copy).
+
+        Valid until the next :meth:`tick`; copy them to keep them.
+        """
+        ring = self.ring
+        if ring is None or not len(ring):
+            return np.empty(0), np.empty(0, np.int8)
+        k_max = int(window_s * self.rate_hz * 1.05) + 16
+        t = ring.last("t", k_max)
+        i = int(np.searchsorted(t, float(t[-1]) - window_s))
+        return t[i:], ring.last("act", t.size - i)  # type: ignore[return-value]
+
+    def annotations(self, window_s: float) -> tuple[list[HipHikeEpisode], list[Marker]]:
+        """Hip-hike episodes and markers to draw.
+
+        Returns
+        -------
+        episodes : list of HipHikeEpisode
+            Closed and ongoing episodes overlapping the last ``window_s``.
+        markers : list of Marker
+            Markers of the current recording (dashboard clock).
+        """
+        markers = list(self.recording.markers) if self.recording is not None else []
+        off = self.recording.offset_s if self.recording is not None else None
+        if off:
+            markers = [Marker(m.time_s + off, m.label, m.note) for m in markers]
+        left = self.now_s - window_s
+        eps = [e for e in [*self.episodes, *self.ongoing] if e.end_s >= left]
+        return eps, markers
+
+    def thinned(self, samples_per_bin: int) -> dict[str, MinMaxTrace]:
+        """Min/max traces of the tilt (keys ``"anterior"``, ``"lateral"``), up to date.
+
+        Only the samples that arrived since the last call are added, so calling this for
+        every frame costs O(new samples); a new stream, a new ``samples_per_bin`` or more
+        new samples than the ring holds rebuild the traces from the ring. Gaps break the
+        curves (see :class:`~gui.live.thin.MinMaxTrace`).
+
+        Parameters
+        ----------
+        samples_per_bin : int
+            Samples per min/max pair (about ``window * rate / (plot width / 2)``).
+
+        Returns
+        -------
+        dict of str to MinMaxTrace
+            Empty before any data.
+        """
+        ring = self.ring
+        if ring is None or not len(ring):
+            return {}
+        k = max(1, int(samples_per_bin))
+        thin = self._thin
+        if thin is None or thin[0] is not ring or thin[1] != k or ring.count - thin[2] > len(ring):
+            cap = ring.capacity // k + 256
+            traces = {"anterior": MinMaxTrace(k, cap), "lateral": MinMaxTrace(k, cap)}
+            fed = ring.first_index
+        else:
+            _, _, fed, traces = thin
+        n = ring.count - fed
+        if n:
+            t, brk = ring.last("t", n), ring.last("brk", n)
+            traces["anterior"].extend(t, ring.last("ant", n), brk)
+            traces["lateral"].extend(t, ring.last("lat", n), brk)
+        self._thin = (ring, k, ring.count, traces)
+        return traces
 
     def readout(self) -> Readout:
         """Current angles (mean of the last 0.25 s), activity, cadence and hip-hike state."""

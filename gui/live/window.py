@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from analysis.activity import LABELS
@@ -120,7 +121,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         for p in (self.anterior_plot, self.lateral_plot):
             p.getPlotItem().getAxis("left").setWidth(AXIS_WIDTH)
         self.anterior_plot.getPlotItem().hideAxis("bottom")
-        self.lateral_plot.getPlotItem().setLabel("bottom", "time", units="s")
+        self.lateral_plot.getPlotItem().setLabel("bottom", "time before now", units="s")
         self.band = ActivityBand(LABELS, theme)
         self.band.set_left_width(AXIS_WIDTH)
         self.lateral_plot.painted.connect(self._after_paint)
@@ -196,6 +197,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.hiphike.apply_theme(theme)
         self.connect_panel.apply_theme(theme)
         self.cal_panel.apply_theme(theme)
+        for p in (self.anterior_plot, self.lateral_plot):
+            p.set_scrolling(settings.window_s)
         self.anterior_plot.set_y_range(-settings.anterior_range_deg, settings.anterior_range_deg)
         self.lateral_plot.set_y_range(-settings.lateral_range_deg, settings.lateral_range_deg)
         self.anterior_plot.set_thresholds([settings.anterior_low_deg, settings.anterior_high_deg],
@@ -389,27 +392,47 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.model.pipeline is not None and self.model.pipeline.gait_due:
             QtCore.QTimer.singleShot(0, self.model.idle)
 
+    def _pairs(self) -> int:
+        """Min/max pairs drawn across the plot: one per two pixels."""
+        return max(100, int(self.lateral_plot.getPlotItem().getViewBox().width()) // 2)
+
+    def _samples_per_bin(self) -> int:
+        """Samples per min/max pair for the window and rate in use."""
+        return max(1, math.ceil(self.model.settings.window_s * self.model.rate_hz / self._pairs()))
+
     def refresh(self) -> None:
-        """Copy the model's snapshot into the plots and readouts."""
+        """Copy the model's new data into the plots and readouts.
+
+        The plots scroll (their x axis is the time before now and stays put); only the
+        samples that arrived since the last refresh are thinned; shading and markers are
+        redrawn only when they change.
+        """
         m = self.model
         window = m.settings.window_s
-        snap = m.snapshot()
-        now = snap.now_s
-        x0 = now - window if now > window else 0.0
-        x_range = (x0, x0 + window)
-        self.anterior_plot.set_data(snap.time_s, snap.anterior_tilt_deg, x_range)
-        self.lateral_plot.set_data(snap.time_s, snap.lateral_tilt_deg, x_range)
-        self.band.set_data(snap.time_s, snap.activity_code, x_range)
+        now = m.now_s
+        traces = m.thinned(self._samples_per_bin())
+        t, codes = m.activity(window)
+        if t.size <= 2 * self._pairs():  # fewer samples than pixels: draw them all
+            snap = m.snapshot()
+            curves = {"anterior": (snap.time_s, snap.anterior_tilt_deg),
+                      "lateral": (snap.time_s, snap.lateral_tilt_deg)}
+        else:
+            curves = {key: tr.since(now - window) for key, tr in traces.items()}
+        for plot, key in ((self.anterior_plot, "anterior"), (self.lateral_plot, "lateral")):
+            plot.set_curve(*curves.get(key, (np.empty(0), np.empty(0))))
+            plot.scroll_to(now)
+        self.band.set_data(t, codes, (now - window, now))
+        snap_eps, snap_markers = m.annotations(window)
         ongoing = {(e.side, e.start_s) for e in m.ongoing}
         episodes = []
-        for e in snap.episodes:
+        for e in snap_eps:
             live = (e.side, e.start_s) in ongoing
             end = now if live else e.end_s
             label = f"{'L' if e.side == 'left' else 'R'} {abs(e.mean_deg):.1f}°"
             episodes.append(Episode(e.start_s, end, e.side, label))
         self.lateral_plot.set_episodes(episodes)
         self.anterior_plot.set_episodes(episodes, labels=False)
-        marks = [mk.time_s for mk in snap.markers]
+        marks = [mk.time_s for mk in snap_markers]
         self.anterior_plot.set_markers(marks)
         self.lateral_plot.set_markers(marks)
         r = m.readout()

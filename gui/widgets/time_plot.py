@@ -4,6 +4,12 @@ Built for 30 redraws a second of up to 5 minutes at 200 Hz: pen width 1, no grid
 view ranges (no autorange), ``skipFiniteCheck`` with NaN-separated segments, min/max
 decimation to about two points per pixel, and one path item per episode colour (so a
 session with many episodes still costs a handful of graphics items).
+
+In scroll mode (:meth:`TimePlot.set_scrolling`, the live dashboard) the x axis shows the
+time before now and never changes: the curve, shading, markers and labels keep their
+absolute times inside one group item that :meth:`TimePlot.scroll_to` shifts. Scrolling
+then regenerates no axis, re-lays out nothing and leaves unchanged shading alone; a
+changed x range (the review window, :meth:`TimePlot.set_data`) still works as before.
 """
 
 from __future__ import annotations
@@ -98,16 +104,26 @@ class TimePlot(pg.PlotWidget):
         item.setLabel("left", unit)
         item.getViewBox().setDefaultPadding(0.0)
         item.setClipToView(False)
+        #: Everything drawn in data time; shifted by -now in scroll mode.
+        self.content = pg.ItemGroup()
+        item.getViewBox().addItem(self.content)
         self.curve = pg.PlotCurveItem(skipFiniteCheck=True, connect="finite", antialias=False)
-        item.addItem(self.curve)
+        self.curve.setParentItem(self.content)
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
         item.addItem(self.zero_line)
         self._thresholds: list[pg.InfiniteLine] = []
         self._shading: dict[str, QtWidgets.QGraphicsPathItem] = {}
         self._labels: list[pg.TextItem] = []
+        self._label_starts: list[float] = []
+        self._episodes_key: tuple[tuple[float, float, str, str], ...] | None = None
+        self._markers_key: tuple[float, ...] | None = None
         self._markers = QtWidgets.QGraphicsPathItem()
         self._markers.setZValue(5)
-        item.getViewBox().addItem(self._markers)
+        self._markers.setParentItem(self.content)
+        #: Scroll mode: the visible span, s (None: absolute time axis).
+        self.window_s: float | None = None
+        #: Data time at x = 0 (scroll mode: now).
+        self.origin_s = 0.0
         self.title = pg.TextItem(title, anchor=(0, 0))
         self.title.setParentItem(item.getViewBox())
         self.title.setPos(6, 2)
@@ -137,6 +153,7 @@ class TimePlot(pg.PlotWidget):
         self._markers.setPen(pg.mkPen(theme.marker, width=1, style=QtCore.Qt.PenStyle.DashLine))
         for side, path in self._shading.items():
             self._style_shading(path, side)
+        self._episodes_key = None  # label colours come with the next set_episodes
 
     def _threshold_pen(self, line: pg.InfiniteLine) -> QtGui.QPen:
         kind = getattr(line, "_kind", "threshold")
@@ -158,8 +175,31 @@ class TimePlot(pg.PlotWidget):
 
     def set_y_range(self, lo: float, hi: float) -> None:
         """Fixed y range."""
+        if (lo, hi) != self.y_range:
+            self._episodes_key = self._markers_key = None  # drawn full height: redraw
         self.y_range = (lo, hi)
         self.getPlotItem().setYRange(lo, hi, padding=0)
+
+    def set_scrolling(self, window_s: float) -> None:
+        """Scroll mode: the x axis shows the last ``window_s`` seconds as ``-window_s .. 0``.
+
+        The view range stays fixed; :meth:`scroll_to` moves the data under it.
+        """
+        self.window_s = float(window_s)
+        self.getPlotItem().setXRange(-self.window_s, 0.0, padding=0)
+        self._place_labels()
+
+    def scroll_to(self, now_s: float) -> None:
+        """Scroll mode: show data time ``now_s`` at the right edge (x = 0)."""
+        if now_s == self.origin_s:
+            return
+        self.origin_s = float(now_s)
+        self.content.setPos(-self.origin_s, 0.0)
+        self._place_labels()
+
+    def left_edge_s(self) -> float:
+        """Data time at the left edge of the view."""
+        return self.getPlotItem().viewRange()[0][0] + self.origin_s
 
     def _style_shading(self, path: QtWidgets.QGraphicsPathItem, side: str) -> None:
         colour = QtGui.QColor(self.theme.side.get(side, self.theme.alert))
@@ -171,14 +211,19 @@ class TimePlot(pg.PlotWidget):
 
     # ---- data -------------------------------------------------------------------------------
     def set_data(self, t: FloatArray, y: FloatArray, x_range: tuple[float, float]) -> None:
-        """New samples (NaN separates segments) and the visible time span."""
+        """New samples (NaN separates segments) and the visible time span (absolute axis)."""
         # One min/max pair per two pixels: faithful for these signals, half the points.
         self._max_points = max(200, self.width())
         td, yd = decimate_minmax(t, y, self._max_points)
-        # 'all' draws a polygon (fast); 'finite' is only needed when a gap breaks the curve.
-        connect = "finite" if np.isnan(yd).any() else "all"
-        self.curve.setData(td, yd, connect=connect, skipFiniteCheck=True)
+        self.set_curve(td, yd)
         self.getPlotItem().setXRange(*x_range, padding=0)
+        self._place_labels()
+
+    def set_curve(self, x: FloatArray, y: FloatArray) -> None:
+        """Draw points as given (already thinned; data time; NaN breaks the curve)."""
+        # 'all' draws a polygon (fast); 'finite' is only needed when a gap breaks the curve.
+        connect = "finite" if np.isnan(y).any() else "all"
+        self.curve.setData(x, y, connect=connect, skipFiniteCheck=True)
 
     def curve_data(self) -> tuple[FloatArray, FloatArray]:
         """What the curve currently holds (decimated, NaN at breaks)."""
@@ -186,38 +231,53 @@ class TimePlot(pg.PlotWidget):
         return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
 
     def set_episodes(self, episodes: Sequence[Episode], *, labels: bool = True) -> None:
-        """Shade each episode over the full height; one path item per side."""
+        """Shade each episode over the full height; one path item per side.
+
+        Nothing is redrawn when the episodes are the same as last time.
+        """
+        shown = [ep for ep in episodes if ep.label] if labels else []
+        key = tuple((ep.start_s, ep.end_s, ep.side, ep.label if labels else "")
+                    for ep in episodes)
+        if key == self._episodes_key:
+            return
+        self._episodes_key = key
         lo, hi = self.y_range
         by_side: dict[str, QtGui.QPainterPath] = {}
         for ep in episodes:
             path = by_side.setdefault(ep.side, QtGui.QPainterPath())
             path.addRect(QtCore.QRectF(ep.start_s, lo, max(ep.end_s - ep.start_s, 1e-3), hi - lo))
-        vb = self.getPlotItem().getViewBox()
         for side in set(self._shading) | set(by_side):
             item = self._shading.get(side)
             if item is None:
                 item = self._shading[side] = QtWidgets.QGraphicsPathItem()
                 item.setZValue(-10)
                 self._style_shading(item, side)
-                vb.addItem(item)
+                item.setParentItem(self.content)
             item.setPath(by_side.get(side, QtGui.QPainterPath()))
-        shown = [ep for ep in episodes if ep.label] if labels else []
         while len(self._labels) < len(shown):
             text = pg.TextItem(anchor=(0, 0))
             font = QtGui.QFont()
             font.setBold(True)
             font.setPointSize(9)
             text.setFont(font)
-            vb.addItem(text)
+            text.setParentItem(self.content)
             self._labels.append(text)
-        left_edge = self.getPlotItem().viewRange()[0][0]
+        self._label_starts = [ep.start_s for ep in shown]
         for text, ep in zip(self._labels, shown, strict=False):
             text.setText(ep.label)
             text.setColor(self.theme.side.get(ep.side, self.theme.alert))
-            text.setPos(max(ep.start_s, left_edge), hi)
             text.setVisible(True)
         for text in self._labels[len(shown) :]:
             text.setVisible(False)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Episode labels at the top, at the episode start or the left edge if later."""
+        if not self._label_starts:
+            return
+        left, hi = self.left_edge_s(), self.y_range[1]
+        for text, start in zip(self._labels, self._label_starts, strict=False):
+            text.setPos(max(start, left), hi)
 
     def episode_regions(self) -> dict[str, list[tuple[float, float]]]:
         """The shaded spans per side, as drawn (for tests)."""
@@ -232,7 +292,11 @@ class TimePlot(pg.PlotWidget):
         return [t.toPlainText() for t in self._labels if t.isVisible()]
 
     def set_markers(self, times_s: Sequence[float]) -> None:
-        """Vertical dashed lines at the marker times (one path item)."""
+        """Vertical dashed lines at the marker times (one path item; kept if unchanged)."""
+        key = tuple(times_s)
+        if key == self._markers_key:
+            return
+        self._markers_key = key
         lo, hi = self.y_range
         path = QtGui.QPainterPath()
         for t in times_s:

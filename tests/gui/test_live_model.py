@@ -52,3 +52,32 @@ def test_decimation_keeps_extremes_and_gaps() -> None:
     assert np.nanmax(yd) == 9.0
     assert np.isnan(yd).any()
     assert np.all(np.diff(td) >= 0)
+
+
+def test_minmax_trace_incremental_matches_whole_and_breaks_at_gaps() -> None:
+    from gui.live.thin import MinMaxTrace
+
+    rng = np.random.default_rng(0)
+    t = np.arange(5000) / 200.0
+    y = rng.normal(size=t.size)
+    brk = np.zeros(t.size, bool)
+    brk[3001] = True  # a gap before sample 3001
+    t[3001:] += 2.0
+    whole = MinMaxTrace(8, 2000)
+    whole.extend(t, y, brk)
+    parts = MinMaxTrace(8, 2000)
+    i = 0
+    while i < t.size:  # batches of 1..29 samples, as from the sensor
+        n = int(rng.integers(1, 30))
+        parts.extend(t[i : i + n], y[i : i + n], brk[i : i + n])
+        i += n
+    for a, b in zip(whole.since(-np.inf), parts.since(-np.inf), strict=True):
+        np.testing.assert_array_equal(a, b)
+    x, v = parts.since(-np.inf)
+    assert np.all(np.diff(x) >= 0)
+    assert np.nanmax(v) == y.max() and np.nanmin(v) == y.min()
+    gap = np.flatnonzero(np.isnan(v))
+    assert gap.size == 2 and x[gap[0]] == t[3000] and x[gap[1]] == t[3001]
+    x, v = parts.since(t[-1] - 1.0)  # the last second: ~25 bins, newest last
+    tail = (t.size - 3001) % 8 or 8  # bins restart at the gap; the newest one is open
+    assert 48 <= x.size <= 54 and x[-1] == t[-1] and v[-1] == y[-tail:].max()

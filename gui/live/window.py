@@ -199,6 +199,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.cal_panel.apply_theme(theme)
         for p in (self.anterior_plot, self.lateral_plot):
             p.set_scrolling(settings.window_s)
+        self.band.set_scrolling(settings.window_s)
         self.anterior_plot.set_y_range(-settings.anterior_range_deg, settings.anterior_range_deg)
         self.lateral_plot.set_y_range(-settings.lateral_range_deg, settings.lateral_range_deg)
         self.anterior_plot.set_thresholds([settings.anterior_low_deg, settings.anterior_high_deg],
@@ -422,6 +423,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             plot.set_curve(*curves.get(key, (np.empty(0), np.empty(0))))
             plot.scroll_to(now)
         self.band.set_data(t, codes, (now - window, now))
+        self.band.scroll_to(now)
         snap_eps, snap_markers = m.annotations(window)
         ongoing = {(e.side, e.start_s) for e in m.ongoing}
         episodes = []

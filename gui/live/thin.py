@@ -2,8 +2,9 @@
 
 A scrolling plot shows a few hundred pixels of a window that holds thousands of samples.
 :class:`MinMaxTrace` keeps, for consecutive bins of ``samples_per_bin`` samples, the
-bin's minimum and maximum as two points ``(t_first, min), (t_last, max)`` - one pair per
-two pixels is faithful for these signals. Bins are fixed to the samples (not to the
+bin's minimum and maximum as two points at the bin's first and last time, in the order
+they occurred (a falling stretch is drawn falling, not as a sawtooth) - one pair per two
+pixels is faithful for these signals. Bins are fixed to the samples (not to the
 visible window), so new samples only complete the newest bin and add new ones: a redraw
 costs O(new samples) instead of re-thinning the whole window, and the drawn shape of old
 data does not shimmer as the window scrolls.
@@ -50,6 +51,8 @@ class MinMaxTrace:
         #: Closed bins so far (the open bin, if any, is written at slot ``closed``).
         self.closed = 0
         self._open_n = 0
+        self._open_t0 = self._open_lo = self._open_hi = np.nan
+        self._open_lo_at = self._open_hi_at = 0
         self._last_t = np.nan
 
     def __len__(self) -> int:
@@ -66,10 +69,6 @@ class MinMaxTrace:
         for arr, v in ((self._x, x), (self._y, y)):
             arr[idx] = v
             arr[idx + self.capacity] = v
-
-    def _slot(self, i: int) -> tuple[FloatArray, FloatArray]:
-        j = i % self.capacity
-        return self._x[j], self._y[j]
 
     def _set_slot(self, i: int, x0: float, x1: float, y0: float, y1: float) -> None:
         j = i % self.capacity
@@ -108,17 +107,19 @@ class MinMaxTrace:
             self._set_slot(self.closed, self._last_t, t_next, np.nan, np.nan)
             self.closed += 1
 
+    def _write_open(self, t_last: float) -> None:
+        lo_first = self._open_lo_at <= self._open_hi_at
+        a, b = (self._open_lo, self._open_hi) if lo_first else (self._open_hi, self._open_lo)
+        self._set_slot(self.closed, self._open_t0, t_last, a, b)
+
     def _extend_run(self, t: FloatArray, y: FloatArray) -> None:
         k = self.samples_per_bin
         i = 0
         if self._open_n:  # complete the open bin first
             m = min(k - self._open_n, t.size)
-            (x0, _), (lo, hi) = self._slot(self.closed)
-            part = y[:m]
-            lo = np.fmin(lo, np.fmin.reduce(part))
-            hi = np.fmax(hi, np.fmax.reduce(part))
-            self._set_slot(self.closed, x0, float(t[m - 1]), lo, hi)
+            self._merge_open(y[:m], self._open_n)
             self._open_n += m
+            self._write_open(float(t[m - 1]))
             i = m
             if self._open_n == k:
                 self.closed += 1
@@ -129,16 +130,33 @@ class MinMaxTrace:
             tt = t[i : i + full * k].reshape(full, k)
             yy = y[i : i + full * k].reshape(full, k)
             x = np.stack([tt[:, 0], tt[:, -1]], axis=1)
-            v = np.stack([np.fmin.reduce(yy, axis=1), np.fmax.reduce(yy, axis=1)], axis=1)
+            lo, hi = np.fmin.reduce(yy, axis=1), np.fmax.reduce(yy, axis=1)
+            nan = np.isnan(yy)
+            lo_first = (np.argmin(np.where(nan, np.inf, yy), axis=1)
+                        <= np.argmax(np.where(nan, -np.inf, yy), axis=1))
+            v = np.where(lo_first[:, None], np.stack([lo, hi], 1), np.stack([hi, lo], 1))
             self._write(self.closed, x, v)
             self.closed += full
             i += full * k
         if i < t.size:  # a new open bin
-            part = y[i:]
-            self._set_slot(self.closed, float(t[i]), float(t[-1]),
-                           float(np.fmin.reduce(part)), float(np.fmax.reduce(part)))
+            self._open_t0 = float(t[i])
+            self._open_lo = self._open_hi = np.nan
+            self._merge_open(y[i:], 0)
             self._open_n = t.size - i
+            self._write_open(float(t[-1]))
         self._last_t = float(t[-1])
+
+    def _merge_open(self, part: FloatArray, offset: int) -> None:
+        """Fold samples ``part`` (at ``offset`` in the open bin) into its min and max."""
+        finite = np.isfinite(part)
+        if not finite.any():
+            return
+        j_lo = int(np.argmin(np.where(finite, part, np.inf)))
+        j_hi = int(np.argmax(np.where(finite, part, -np.inf)))
+        if not part[j_lo] >= self._open_lo:  # also when the bin had no finite value yet
+            self._open_lo, self._open_lo_at = float(part[j_lo]), offset + j_lo
+        if not part[j_hi] <= self._open_hi:
+            self._open_hi, self._open_hi_at = float(part[j_hi]), offset + j_hi
 
     def since(self, t0: float) -> tuple[FloatArray, FloatArray]:
         """Points of the bins that end at or after ``t0``, oldest first.

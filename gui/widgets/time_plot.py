@@ -129,6 +129,10 @@ class TimePlot(pg.PlotWidget):
         self.title.setPos(6, 2)
         self.y_range = y_range
         item.setYRange(*y_range, padding=0)
+        for name in ("left", "bottom"):  # repainted every frame, changed rarely: keep a pixmap
+            item.getAxis(name).setCacheMode(
+                QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+            )
         self.apply_theme(theme)
 
     # ---- appearance ---------------------------------------------------------------------
@@ -275,9 +279,16 @@ class TimePlot(pg.PlotWidget):
         """Episode labels at the top, at the episode start or the left edge if later."""
         if not self._label_starts:
             return
-        left, hi = self.left_edge_s(), self.y_range[1]
+        vb = self.getPlotItem().getViewBox()
+        (v0, v1), _ = vb.viewRange()
+        lo, hi = self.y_range
+        left = v0 + self.origin_s
+        s_per_px = (v1 - v0) / max(1.0, vb.width())
+        title_end = left + (10 + self.title.boundingRect().width()) * s_per_px
+        row_h = (hi - lo) / max(1.0, vb.height()) * 18
         for text, start in zip(self._labels, self._label_starts, strict=False):
-            text.setPos(max(start, left), hi)
+            x = max(start, left)
+            text.setPos(x, hi - row_h if x < title_end else hi)  # not over the title
 
     def episode_regions(self) -> dict[str, list[tuple[float, float]]]:
         """The shaded spans per side, as drawn (for tests)."""

@@ -80,4 +80,8 @@ def test_minmax_trace_incremental_matches_whole_and_breaks_at_gaps() -> None:
     assert gap.size == 2 and x[gap[0]] == t[3000] and x[gap[1]] == t[3001]
     x, v = parts.since(t[-1] - 1.0)  # the last second: ~25 bins, newest last
     tail = (t.size - 3001) % 8 or 8  # bins restart at the gap; the newest one is open
-    assert 48 <= x.size <= 54 and x[-1] == t[-1] and v[-1] == y[-tail:].max()
+    assert 48 <= x.size <= 54 and x[-1] == t[-1]
+    assert sorted(v[-2:]) == [y[-tail:].min(), y[-tail:].max()]
+    falling = MinMaxTrace(8, 100)  # each pair in the order its values came: no sawtooth
+    falling.extend(np.arange(100.0), -np.arange(100.0) ** 1.5)
+    assert np.all(np.diff(falling.since(-np.inf)[1]) <= 0)

@@ -844,11 +844,18 @@ class ActivityUpdate:
     transitions : list of TransitionEvent
         Posture changes recognised since the last update (they may refer to samples
         emitted earlier).
+    provisional : ndarray of str (N,)
+        A label for each sample of the chunk just fed, usable at once (e.g. by the live
+        hip-hike tracker): the most recently decided label, held ("unknown" before the
+        first decision). A held posture keeps its label, so this is right except for the
+        ~``lag_s`` after a change of activity; ``labels`` later gives the decided ones.
+        Empty from :meth:`ActivityTracker.finish`.
     """
 
     first_index: int
     labels: NDArray[np.str_]
     transitions: list[TransitionEvent]
+    provisional: NDArray[np.str_] = field(default_factory=lambda: np.empty(0, dtype="<U10"))
 
 
 class ActivityTracker:
@@ -896,6 +903,7 @@ class ActivityTracker:
         self._hist_states: list[int] = []
         self._hist_feats: FrameFeatures | None = None
         self._done_boundary = 0  # absolute frame of the last posture change handled
+        self._last_label = "unknown"  # most recently decided label (for ``provisional``)
 
     @property
     def lag_s(self) -> float:
@@ -934,7 +942,9 @@ class ActivityTracker:
             self._ant = np.concatenate([self._ant, ant])
             self._lat = np.concatenate([self._lat, lat])
             self._n_seen += k
-        return self._advance(final=False)
+        update = self._advance(final=False)
+        update.provisional = np.full(k, self._last_label, dtype="<U10")
+        return update
 
     def finish(self) -> ActivityUpdate:
         """Decide the remaining samples (end of the session; windows are then clipped)."""
@@ -973,6 +983,8 @@ class ActivityTracker:
         labels = np.repeat(lab, hop)
         first = (self._decided - len(new_states)) * hop
         labels = labels[: max(0, min(labels.size, self._n_seen - first))]
+        if labels.size:
+            self._last_label = str(labels[-1])
         events = self._transitions(final)
         self._trim()
         return ActivityUpdate(first, labels, events)

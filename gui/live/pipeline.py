@@ -7,10 +7,11 @@ initial contacts, and the incremental hip-hike tracker.
 
 Two wiring decisions (not analysis) are made here:
 
-* The hip-hike tracker is fed each sample as it arrives, labelled with the most recent
-  activity the activity tracker has *decided* (it decides ~1.9 s late). A held posture
-  keeps its label, so a static hip-hike is flagged ``static_min_duration_s`` after it
-  starts instead of ~1.9 s later; at posture changes the label lags by that much.
+* The hip-hike tracker is fed each sample as it arrives, labelled with the activity
+  tracker's provisional label (``ActivityUpdate.provisional``: the most recent decided
+  label, held; decisions come ~1.9 s late). A held posture keeps its label, so a static
+  hip-hike is flagged ``static_min_duration_s`` after it starts instead of ~1.9 s later;
+  at posture changes the label lags by that much.
 * Cadence and initial contacts come from :func:`analysis.gait.detect_gait` re-run on the
   last ``gait_window_s`` of gap-free data about once a second; contacts more than
   ``gait_settle_s`` old (no longer near the window edge) are passed on to the hip-hike
@@ -192,10 +193,10 @@ class LivePipeline:
             elif status.phase == "failed":
                 self.guided = None
         act = self.activity.update(acc_mps2, anterior, lateral)
-        if act.labels.size:
-            self.current_activity = str(act.labels[-1])
+        labels = act.provisional
+        if labels.size:
+            self.current_activity = str(labels[-1])
         self._gait.add(time_s, acc_mps2, gyr_rps, quat.up_in_sensor(q))
-        labels = np.full(time_s.shape[0], self.current_activity)
         ics = [ic for ic in self._new_ics if ic[0] > self._last_ic_s]
         self._new_ics.clear()
         if ics:

@@ -170,6 +170,21 @@ def test_live_tracker_agrees_with_offline_and_is_at_most_2_s_late(runs, seed, ch
         assert abs(a.time_s - b.time_s) <= 0.5
 
 
+def test_live_provisional_labels_hold_the_last_decided_one(runs):
+    s, anterior, lateral, _ = runs[0]
+    rec = s.recording
+    tracker = ActivityTracker(100.0)
+    last = "unknown"
+    for i in range(0, rec.n_samples, 53):
+        j = min(i + 53, rec.n_samples)
+        u = tracker.update(rec.acc_mps2[i:j], anterior[i:j], lateral[i:j])
+        if u.labels.size:
+            last = str(u.labels[-1])
+        assert u.provisional.shape == (j - i,) and set(u.provisional) == {last}
+    assert last != "unknown"
+    assert tracker.finish().provisional.size == 0
+
+
 def test_live_without_calibration_gives_walking_or_unknown():
     s = simulate(Scenario([Stand(6), Walk(15), Sit(10)]), rate_hz=100, seed=3)
     rec = s.recording

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy.ndimage import maximum_filter1d
+from threadpoolctl import threadpool_limits
 
 from analysis import quaternion as quat
 from analysis.activity import (
@@ -267,7 +268,11 @@ def _gait_on_blocks(
     bridged gap are dropped. ``own=(a, b)``: only blocks starting at a sample in
     ``[a, b)`` (one part of a session analysed in parts).
     """
-    ics, sides, conf, bouts, notes = [], [], [], [], []
+    ics: list[FloatArray] = []
+    sides: list[NDArray[np.str_]] = []
+    conf: list[FloatArray] = []
+    bouts: list[dict[str, Any]] = []
+    notes: list[str] = []
     near_walking = maximum_filter1d(walking.astype(np.int8), int(6 * rate_hz) + 1) > 0
     for a, b in _uniform_blocks(time_s, near_walking):
         if own is not None and not own[0] <= a < own[1]:
@@ -435,9 +440,15 @@ class _SharedArrays:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _open(paths: dict[str, str], name: str, writable: bool = False) -> FloatArray:
-    mm = np.load(paths[name], mmap_mode="r+" if writable else "r")
-    return np.asarray(mm) if not writable else mm
+def _open(paths: dict[str, str], name: str) -> FloatArray:
+    """A shared array, read-only."""
+    return np.asarray(np.load(paths[name], mmap_mode="r"))
+
+
+def _open_writable(paths: dict[str, str], name: str) -> np.memmap[Any, Any]:
+    """A shared array to write a part's results into (``flush()`` when done)."""
+    mm: np.memmap[Any, Any] = np.load(paths[name], mmap_mode="r+")
+    return mm
 
 
 def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], rate: float) -> None:
@@ -447,7 +458,7 @@ def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], ra
     q = estimate_quat_wxyz(
         _open(paths, "acc")[ea:eb], gyr, rate, offline=True, time_s=_open(paths, "time")[ea:eb]
     )
-    out = _open(paths, "quat", writable=True)
+    out = _open_writable(paths, "quat")
     out[a:b] = q[a - ea : b - ea]
     out.flush()
 
@@ -463,7 +474,7 @@ def _activity_gait_part(
     q = _open(paths, "quat")[ea:eb]
     anterior, lateral = pelvic_tilt_deg(q, cal)
     for name, values in (("anterior", anterior), ("lateral", lateral)):
-        out = _open(paths, name, writable=True)
+        out = _open_writable(paths, name)
         out[a:b] = values[a - ea : b - ea]
         out.flush()
     act = classify_activity(t, acc, anterior, lateral, rate, quat_wxyz=q)
@@ -484,9 +495,7 @@ def _activity_gait_part(
     return {
         "frames": (ea // hop, act.frame_labels),
         "own_frames": (f0, f1),
-        "features": FrameFeatures(
-            *(getattr(feats, k)[f0:f1] for k in _FEATURE_NAMES)  # type: ignore[arg-type]
-        ),
+        "features": FrameFeatures(*(getattr(feats, k)[f0:f1] for k in _FEATURE_NAMES)),
         "costs": act.costs[f0:f1],
         "activity_notes": act.notes,
         "gait": (ic_t, ic_side, ic_conf, bouts, gait_notes),
@@ -496,48 +505,9 @@ def _activity_gait_part(
 _FEATURE_NAMES = ("tilt_deg", "tilt_fine_deg", "lateral_deg", "energy_mps2", "periodicity")
 
 
-def _openblas_libs() -> list[Any]:
-    """The OpenBLAS libraries loaded in this process (Linux; [] elsewhere)."""
-    import ctypes
-
-    libs = []
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line and "/" in line}
-        for path in sorted(paths):
-            lib = ctypes.CDLL(path)
-            for prefix in ("scipy_openblas", "openblas"):
-                for suffix in ("64_", ""):
-                    get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                    put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                    if get is not None and put is not None:
-                        libs.append((get, put))
-                        break
-                else:
-                    continue
-                break
-    except OSError:
-        return []
-    return libs
-
-
-def _set_blas_threads(threads: int | list[int]) -> list[int]:
-    """Set OpenBLAS's thread count (one value, or one per library); return the old ones.
-
-    The analysis multiplies long (N, 3) arrays by 3 x 3 matrices: OpenBLAS runs those on
-    all cores, and with every core busy with a part of the session its spinning threads
-    make them several times slower. Parts run with one thread each.
-    """
-    libs = _openblas_libs()
-    old = [int(get()) for get, _ in libs]
-    new = threads if isinstance(threads, list) else [threads] * len(libs)
-    for (_, put), n in zip(libs, new, strict=False):
-        put(int(n))
-    return old
-
-
 def _worker_init() -> None:
-    _set_blas_threads(1)
+    """Workers use one BLAS thread (see :func:`_analyze_in_parts`)."""
+    threadpool_limits(1, user_api="blas")
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
@@ -756,7 +726,10 @@ def _analyze_in_parts(
             shared.put("gyr", rec.gyr_rps)
         q_out = shared.empty("quat", (n, 4))
         ant_out, lat_out = shared.empty("anterior", (n,)), shared.empty("lateral", (n,))
-        blas_threads = _set_blas_threads(1)
+        # The analysis multiplies long (N, 3) arrays by 3 x 3 matrices: OpenBLAS runs
+        # those on all cores, and with every core busy with a part of the session its
+        # spinning threads make them several times slower. One BLAS thread each.
+        blas_limit = threadpool_limits(1, user_api="blas")
         pool = ProcessPoolExecutor(
             n_workers - 1, mp_context=_mp_context(), initializer=_worker_init
         )
@@ -788,7 +761,7 @@ def _analyze_in_parts(
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-            _set_blas_threads(blas_threads)
+            blas_limit.restore_original_limits()
         shared.close()
     return _finish(
         rec,

@@ -625,11 +625,20 @@ class HipHikeTracker:
         Contacts reported later than this are treated as after a pause.
     """
 
-    def __init__(self, params: HipHikeParams | None = None, *, max_ic_delay_s: float = 3.0) -> None:
+    def __init__(
+        self,
+        params: HipHikeParams | None = None,
+        *,
+        max_ic_delay_s: float = 3.0,
+        record_steps: bool = False,
+    ) -> None:
         if max_ic_delay_s < 0:
             raise ValueError(f"max_ic_delay_s must not be negative; got {max_ic_delay_s}.")
         self.params = HipHikeParams() if params is None else params
         self.max_ic_delay_s = float(max_ic_delay_s)
+        #: Every step evaluated so far (only with ``record_steps``; for reports).
+        self.steps: list[StepObliquity] = []
+        self._record_steps = record_steps
         self._static = _StaticDetector(self.params)
         self._gait = _GaitDetector(self.params)
         self._t = np.empty(0)
@@ -737,6 +746,8 @@ class HipHikeTracker:
         )
         for step in steps:
             self._gait.push(step)
+        if self._record_steps:
+            self.steps.extend(steps)
         self._prev_ic = chain[-1]
 
     def _trim(self) -> None:
@@ -811,10 +822,24 @@ def detect_hip_hikes(
     ValueError
         On inconsistent lengths or non-increasing times.
     """
-    tracker = HipHikeTracker(params, max_ic_delay_s=math.inf)
+    return detect_hip_hikes_and_steps(
+        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params
+    )[0]
+
+
+def detect_hip_hikes_and_steps(
+    time_s: ArrayLike,
+    lateral_tilt_deg: ArrayLike,
+    activity: ArrayLike,
+    ic_time_s: ArrayLike,
+    ic_side: ArrayLike,
+    params: HipHikeParams | None = None,
+) -> tuple[list[HipHikeEpisode], list[StepObliquity]]:
+    """:func:`detect_hip_hikes` plus every step it evaluated (for per-step reports)."""
+    tracker = HipHikeTracker(params, max_ic_delay_s=math.inf, record_steps=True)
     tracker.update(time_s, lateral_tilt_deg, activity, ic_time_s, ic_side)
     tracker.finish()
-    return sorted(tracker.episodes, key=lambda e: e.start_s)
+    return sorted(tracker.episodes, key=lambda e: e.start_s), tracker.steps
 
 
 def hip_hike_labels(time_s: ArrayLike, episodes: list[HipHikeEpisode]) -> NDArray[np.str_]:

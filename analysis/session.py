@@ -42,10 +42,10 @@ from analysis.calibration import (
 )
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
 from analysis.hiphike import (
+    HipHikeEpisode,
     HipHikeParams,
-    detect_hip_hikes,
+    detect_hip_hikes_and_steps,
     hip_hike_labels,
-    step_obliquities,
 )
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import pelvic_tilt_deg
@@ -194,16 +194,7 @@ class SessionResult:
 
     def redetect(self, params: HipHikeParams) -> SessionResult:
         """Re-run only the hip-hike detection with new thresholds (fast)."""
-        episodes = detect_hip_hikes(
-            self.time_s,
-            self.lateral_tilt_deg,
-            self.activity,
-            self._ic_time_s,
-            self._ic_side,
-            params=params,
-        )
-        labels = hip_hike_labels(self.time_s, episodes)
-        swings = swing_elevations(
+        episodes, swings = hip_hikes_and_swings(
             self.time_s,
             self.lateral_tilt_deg,
             self.activity,
@@ -211,6 +202,7 @@ class SessionResult:
             self._ic_side,
             params,
         )
+        labels = hip_hike_labels(self.time_s, episodes)
         return _replace(
             self,
             episodes=[e.to_dict() for e in episodes],
@@ -315,28 +307,29 @@ def _gait_on_blocks(
     return np.concatenate(ics), np.concatenate(sides), np.concatenate(conf), bouts, notes
 
 
-def swing_elevations(
+def hip_hikes_and_swings(
     time_s: FloatArray,
     lateral_tilt_deg: FloatArray,
     activity: NDArray[np.str_],
     ic_time_s: FloatArray,
     ic_side: NDArray[np.str_],
     params: HipHikeParams,
-) -> pd.DataFrame:
-    """Mid-swing height of the swing side for every step, as the hip-hike detector sees it.
+) -> tuple[list[HipHikeEpisode], pd.DataFrame]:
+    """Hip-hike episodes and the mid-swing height of the swing side for every step.
 
-    Columns ``time_s`` (mid-step), ``swing_side`` and ``elevation_deg`` (+ = swing side
-    raised above level; normal gait drops it by a few degrees). Invalid steps (pauses,
-    unknown sides) are left out.
+    The swing table, as the detector sees it, has columns ``time_s`` (mid-step),
+    ``swing_side`` and ``elevation_deg`` (+ = swing side raised above level; normal gait
+    drops it by a few degrees). Invalid steps (pauses, unknown sides) are left out.
     """
-    walking = np.isin(activity, params.gait_activities)
-    steps = step_obliquities(time_s, lateral_tilt_deg, walking, ic_time_s, ic_side, params)
+    episodes, steps = detect_hip_hikes_and_steps(
+        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params
+    )
     rows = [
         (0.5 * (st.start_s + st.end_s), st.swing_side, st.elevation_deg)
         for st in steps
         if st.valid and np.isfinite(st.elevation_deg)
     ]
-    return pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
+    return episodes, pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
 
 
 #: Sessions at least this long are analysed in parts on several processes (``workers=None``).
@@ -848,7 +841,7 @@ def _finish(
     )
     report(0.85, "hip-hiking")
     params = hip_hike_params or HipHikeParams()
-    episodes = detect_hip_hikes(rec.time_s, lateral, act.labels, ic_t, ic_side, params=params)
+    episodes, swings = hip_hikes_and_swings(rec.time_s, lateral, act.labels, ic_t, ic_side, params)
     result = SessionResult(
         source=source,
         meta=dict(rec.meta),
@@ -869,7 +862,7 @@ def _finish(
             for t, s, c in zip(ic_t, ic_side, ic_conf, strict=True)
         ],
         strides=strides_df,
-        swings=swing_elevations(rec.time_s, lateral, act.labels, ic_t, ic_side, params),
+        swings=swings,
         bouts=bouts,
         episodes=[e.to_dict() for e in episodes],
         hip_hike_params=params,

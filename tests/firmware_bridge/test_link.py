@@ -79,7 +79,9 @@ def test_200hz_zero_loss_and_sub_ms_timestamps_with_50ppm_clock():
     truth = sensor.host_time_of(d) - source.session_origin_s
     assert (np.diff(t) > 0).all()
     clock = source.decoder.clock
-    assert abs(clock.drift_ppm - 50.0) < 10
+    # The drift estimate only has to serve the timestamps: 1 ms over 60 s is 16.7 ppm.
+    # (A 10 ppm bound failed once in CI at 60.2 ppm: BLE latency jitter under load.)
+    assert abs(clock.drift_ppm - 50.0) < 16
     sync = st.device["clock_sync"]
     assert 0 < sync["error_bound_ms"] < 5
     assert clock.latency_floor_s > 0.5e-3  # the anchor is in use, not clamped away

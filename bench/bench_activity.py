@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,21 +18,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from timing import best_of  # noqa: E402  (bench/ is the script's folder)
+
 from analysis.activity import ActivityTracker, classify_activity  # noqa: E402
 from analysis.calibration import calibrate_auto  # noqa: E402
 from analysis.orientation import estimate_quat_wxyz  # noqa: E402
 from analysis.tilt import pelvic_tilt_deg  # noqa: E402
 from firmware_bridge.simulator import simulate  # noqa: E402
 from firmware_bridge.simulator.presets import mixed_day  # noqa: E402
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import vqf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from timing import best_of  # noqa: E402  (bench/ is the script's folder)
 
 from analysis.orientation import OrientationTracker, estimate_quat_wxyz  # noqa: E402
 
@@ -34,15 +35,6 @@ def load_input(n: int) -> tuple[np.ndarray, np.ndarray, float, str]:
     acc = rng.normal([0.0, 0.0, 9.81], 0.3, (n, 3))
     gyr = rng.normal(0.0, 0.3, (n, 3))
     return acc, gyr, 285.714, "synthetic noise"
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def chunked_tracker(acc, gyr, rate_hz, chunk, time_s=None):

@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
+from timing import best_of
 
 from recordings import Gap, Marker, Recording, RecordingWriter, read_recording, write_recording
 from recordings.format import _dtype_of, record_fields
@@ -45,15 +44,6 @@ def write_live(path: Path, rec: Recording, flush_every: int) -> None:
             b = slice(a, a + flush_every)
             w.append(rec.time_s[b], rec.acc_mps2[b], rec.gyr_rps[b], seq=a)
             w.flush()
-
-
-def best_of(fn: Callable[[], Any], repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -8,27 +8,18 @@ measured in the same run (best of ``--repeat``).
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
 import vqf
 from scipy.spatial.transform import Rotation
+from timing import best_of
 
 from analysis.calibration import calibrate_auto
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import TiltTracker, pelvic_tilt_deg
 from firmware_bridge.simulator import simulate
 from firmware_bridge.simulator.presets import mixed_day
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -875,7 +875,9 @@ def _check_samples(
 ) -> tuple[FloatArray, FloatArray, NDArray[np.str_]]:
     t = np.asarray(time_s, dtype=np.float64)
     lat = np.asarray(lateral_tilt_deg, dtype=np.float64)
-    act = np.asarray(activity).astype(str)
+    act = np.asarray(activity)
+    if act.dtype.kind != "U":
+        act = act.astype(str)
     if t.ndim != 1 or lat.shape != t.shape or act.shape != t.shape:
         raise ValueError(
             "time_s, lateral_tilt_deg and activity must be 1-D and of equal length; got "

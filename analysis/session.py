@@ -14,8 +14,9 @@ import shutil
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -48,7 +49,7 @@ from analysis.hiphike import (
     hip_hike_labels,
 )
 from analysis.orientation import estimate_quat_wxyz
-from analysis.tilt import pelvic_tilt_deg
+from analysis.tilt import pelvic_tilt_deg, tilt_from_up_deg
 from recordings import Gap, Recording, load
 
 FloatArray = NDArray[np.float64]
@@ -465,7 +466,8 @@ def _activity_gait_part(
     acc = _open(paths, "acc")[ea:eb]
     gyr = _open(paths, "gyr")[ea:eb] if "gyr" in paths else None
     q = _open(paths, "quat")[ea:eb]
-    anterior, lateral = pelvic_tilt_deg(q, cal)
+    up_p = cal.to_pelvis(quat.up_in_sensor(q))  # what pelvic_tilt_deg computes first
+    anterior, lateral = tilt_from_up_deg(up_p, standing_tilt_deg=cal.standing_tilt_deg)
     for name, values in (("anterior", anterior), ("lateral", lateral)):
         out = _open_writable(paths, name)
         out[a:b] = values[a - ea : b - ea]
@@ -479,7 +481,7 @@ def _activity_gait_part(
         t,
         cal.to_pelvis(acc),
         gyr_p,
-        cal.to_pelvis(quat.up_in_sensor(q)),
+        up_p,
         rate,
         act.labels == "walking",
         own=(a - ea, b - ea),
@@ -522,32 +524,52 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def _claim(path: str) -> bool:
+    """Claim a call for this process by creating ``path`` (atomic: one process wins)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _call_if_claimed(claim: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    return fn(*args) if _claim(claim) else None
+
+
 def _share_work(
-    pool: ProcessPoolExecutor | None, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]
+    pool: ProcessPoolExecutor | None,
+    claim_dir: str,
+    fn: Callable[..., Any],
+    calls: Sequence[tuple[Any, ...]],
 ) -> list[Any]:
     """``[fn(*args) for args in calls]`` shared between this process and ``pool``.
 
-    The pool takes calls from the end, this process from the start; a call not yet taken
-    by the pool is cancelled there and run here (so a pool still starting up costs no time).
+    Every call is queued in the pool, last first, and this process works from the first;
+    whoever starts a call first claims it (a file in ``claim_dir``), so each runs once and
+    nobody idles while calls are left, whatever the pool's start-up time. The claims need
+    no message from this process, which may hold the GIL for long in a C extension
+    (vqf). A call the pool could not run (it broke, e.g. a worker could not start) runs
+    here.
     """
+    n = len(calls)
     if pool is None:
         return [fn(*args) for args in calls]
-    futures: list[Future[Any] | None] = [None] * len(calls)
-    for i in reversed(range(1, len(calls))):
-        futures[i] = pool.submit(fn, *calls[i])
-    results: list[Any] = [None] * len(calls)
-    done_here = [False] * len(calls)
-    for i, args in enumerate(calls):
-        fut = futures[i]
-        if fut is not None and not fut.cancel():
-            break
-        results[i], done_here[i] = fn(*args), True
-    for i, fut in enumerate(futures):
-        if not done_here[i] and fut is not None:
-            try:
-                results[i] = fut.result()
-            except BrokenProcessPool:  # e.g. a worker could not start: do it here
-                results[i] = fn(*calls[i])
+    tag = os.path.join(claim_dir, f"claim-{uuid.uuid4().hex}")
+    futures = {i: pool.submit(_call_if_claimed, f"{tag}-{i}", fn, calls[i]) for i in range(n)[::-1]}
+    results: list[Any] = [None] * n
+    done_here = [False] * n
+    for i in range(n):
+        if not _claim(f"{tag}-{i}"):
+            break  # the pool has started this call, and so every later one
+        results[i], done_here[i] = fn(*calls[i]), True
+    for i in range(n):
+        if done_here[i]:
+            continue
+        try:
+            results[i] = futures[i].result()
+        except BrokenProcessPool:
+            results[i] = fn(*calls[i])
     return results
 
 
@@ -727,7 +749,9 @@ def _analyze_in_parts(
             n_workers - 1, mp_context=_mp_context(), initializer=_worker_init
         )
         report(0.05, "orientation")
-        _share_work(pool, _orientation_part, [(shared.paths, part, rate) for part in parts])
+        _share_work(
+            pool, shared.dir, _orientation_part, [(shared.paths, part, rate) for part in parts]
+        )
         q = np.asarray(q_out).view(np.ndarray)
         report(0.45, "calibration")
         calibration, cal_error = _calibrate(rec, q, calibration, standing_tilt_deg, notes)
@@ -740,6 +764,7 @@ def _analyze_in_parts(
         else:
             results = _share_work(
                 pool,
+                shared.dir,
                 _activity_gait_part,
                 [(shared.paths, part, rate, calibration) for part in parts],
             )

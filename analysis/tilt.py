@@ -49,9 +49,8 @@ def pelvic_tilt_deg(
         Relative to the calibration's neutral standing posture (plus
         ``calibration.standing_tilt_deg`` for the anterior tilt).
     """
-    up_sensor = quat.up_in_sensor(quat_wxyz)
-    m = quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
-    return tilt_from_up_deg(up_sensor @ m.T, standing_tilt_deg=calibration.standing_tilt_deg)
+    up_pelvis = calibration.to_pelvis(quat.up_in_sensor(quat_wxyz))
+    return tilt_from_up_deg(up_pelvis, standing_tilt_deg=calibration.standing_tilt_deg)
 
 
 def _up_quadratic_forms(m: FloatArray) -> FloatArray:

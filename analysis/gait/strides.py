@@ -134,9 +134,10 @@ def pelvis_stride_metrics(
     i0, i2 = j[:-2], j[2:]
     ok &= (i2 - i0) >= 2
     stride = t2 - t0
-    mean_obl = _range_mean(lat, i0, i2)
-    swing_b = _middle_means(t, lat, t0 + toe_off_fraction * stride, t1, middle_fraction)
-    swing_a = _middle_means(t, lat, t1 + toe_off_fraction * stride, t2, middle_fraction)
+    lat_means = _RangeMeans(lat)
+    mean_obl = lat_means(i0, i2)
+    swing_b = _middle_means(t, lat_means, t0 + toe_off_fraction * stride, t1, middle_fraction)
+    swing_a = _middle_means(t, lat_means, t1 + toe_off_fraction * stride, t2, middle_fraction)
     a_left = a == "left"
     left_rel = np.where(a_left, swing_a, swing_b)
     right_rel = np.where(a_left, swing_b, swing_a)
@@ -153,24 +154,31 @@ def pelvis_stride_metrics(
     )
 
 
-def _range_mean(x: FloatArray, lo: np.ndarray, hi: np.ndarray) -> FloatArray:
-    """Mean of ``x[lo:hi]`` for arrays of bounds; NaN for empty ranges or NaN inside."""
-    nan = np.isnan(x)
-    c_sum = np.concatenate(([0.0], np.cumsum(np.where(nan, 0.0, x))))
-    c_nan = np.concatenate(([0], np.cumsum(nan)))
-    n = hi - lo
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (c_sum[hi] - c_sum[lo]) / n
-    return np.where((n > 0) & (c_nan[hi] == c_nan[lo]), mean, np.nan)
+class _RangeMeans:
+    """Means of ``x[lo:hi]`` for arrays of bounds (cumulative sums computed once).
+
+    NaN for empty ranges or ranges with a NaN inside, like a plain mean.
+    """
+
+    def __init__(self, x: FloatArray) -> None:
+        nan = np.isnan(x)
+        self._sum = np.concatenate(([0.0], np.cumsum(np.where(nan, 0.0, x))))
+        self._nan = np.concatenate(([0], np.cumsum(nan)))
+
+    def __call__(self, lo: np.ndarray, hi: np.ndarray) -> FloatArray:
+        n = hi - lo
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (self._sum[hi] - self._sum[lo]) / n
+        return np.where((n > 0) & (self._nan[hi] == self._nan[lo]), mean, np.nan)
 
 
 def _middle_means(
-    t: FloatArray, x: FloatArray, start: FloatArray, end: FloatArray, frac: float
+    t: FloatArray, means: _RangeMeans, start: FloatArray, end: FloatArray, frac: float
 ) -> FloatArray:
-    """Mean of ``x`` over the central ``frac`` of each ``[start, end]`` interval."""
+    """Mean over the central ``frac`` of each ``[start, end]`` interval."""
     mid, half = 0.5 * (start + end), 0.5 * frac * (end - start)
     lo, hi = np.searchsorted(t, mid - half), np.searchsorted(t, mid + half)
-    return np.where(end > start, _range_mean(x, lo, hi), np.nan)
+    return np.where(end > start, means(lo, hi), np.nan)
 
 
 def _stride_ptp(x: FloatArray, j: np.ndarray) -> FloatArray:

@@ -8,6 +8,12 @@ hundredths of a degree.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -86,3 +92,37 @@ def test_parts_match_whole_session(results, day) -> None:
         assert a["peak_deg"] == pytest.approx(b["peak_deg"], abs=0.05)
     np.testing.assert_array_equal(parts.hip_hike, whole.hip_hike)
     assert parts.notes == whole.notes
+
+
+def _logged_call(log: str, i: int, seconds: float) -> tuple[int, int]:
+    time.sleep(seconds)
+    with open(log, "a") as fh:
+        fh.write(f"{i}\n")
+    return i, os.getpid()
+
+
+def _dies_in_worker(i: int) -> int:
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return i
+
+
+def test_share_work_runs_every_call_once_on_both_processes(tmp_path) -> None:
+    log = str(tmp_path / "calls.log")
+    calls = [(log, i, 0.05) for i in range(12)]
+    with ProcessPoolExecutor(1, mp_context=session._mp_context()) as pool:
+        pool.submit(time.sleep, 0).result()  # started (else this process may do all)
+        results = session._share_work(pool, str(tmp_path), _logged_call, calls)
+    assert [r[0] for r in results] == list(range(12))
+    assert sorted(int(v) for v in Path(log).read_text().split()) == list(range(12))
+    pids = [r[1] for r in results]
+    assert pids[0] == os.getpid() != pids[-1]  # this process from the start, the pool from the end
+    assert pids == sorted(pids, key=lambda p: p != os.getpid())  # and they meet once
+
+
+def test_share_work_runs_here_what_a_broken_pool_cannot(tmp_path) -> None:
+    with ProcessPoolExecutor(1, mp_context=session._mp_context()) as pool:
+        results = session._share_work(
+            pool, str(tmp_path), _dies_in_worker, [(i,) for i in range(6)]
+        )
+    assert results == list(range(6))

@@ -28,6 +28,10 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
+#: Rows per block of the element-wise functions on long arrays.
+_BLOCK = 1 << 15
+
+
 def _as_quat(quat_wxyz: ArrayLike) -> Array:
     q = np.asarray(quat_wxyz, dtype=np.float64)
     if q.shape[-1:] != (4,):
@@ -186,9 +190,21 @@ def up_in_sensor(quat_wxyz: ArrayLike) -> Array:
     -------
     ndarray, shape (..., 3)
     """
-    q = normalize(quat_wxyz)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=-1)
+    q = _as_quat(quat_wxyz)
+    flat = q.reshape(-1, 4)
+    out = np.empty((flat.shape[0], 3))
+    # In blocks that fit the CPU cache: long sessions would otherwise spend most of the
+    # time allocating (page-faulting) full-length temporaries.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(0, flat.shape[0], _BLOCK):
+            w, x, y, z = flat[i : i + _BLOCK].T
+            o = out[i : i + _BLOCK]
+            # Normalising q scales these quadratic forms by 1 / |q|^2: divide once instead.
+            scale = 2.0 / (w * w + x * x + y * y + z * z)
+            o[:, 0] = (x * z - w * y) * scale
+            o[:, 1] = (y * z + w * x) * scale
+            o[:, 2] = 1.0 - (x * x + y * y) * scale
+    return out.reshape((*q.shape[:-1], 3))
 
 
 def quat_wxyz_from_up(up_sensor: ArrayLike) -> Array:
@@ -220,6 +236,10 @@ def quat_wxyz_from_up(up_sensor: ArrayLike) -> Array:
     q = np.stack([w, a[..., 1], -a[..., 0], np.zeros_like(w)], axis=-1)
     flip = (horizontal_sq == 0) & (a[..., 2] < 0)
     q[flip] = np.array([0.0, 1.0, 0.0, 0.0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Scale to a largest component of 1 first: squares of tiny components (nearly
+        # upside down) would underflow to inexact subnormals.
+        q /= np.max(np.abs(q), axis=-1, keepdims=True)
     return normalize(q)
 
 

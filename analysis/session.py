@@ -16,7 +16,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -49,7 +49,7 @@ from analysis.hiphike import (
     hip_hike_labels,
 )
 from analysis.orientation import estimate_quat_wxyz
-from analysis.tilt import pelvic_tilt_deg, tilt_from_up_deg
+from analysis.tilt import pelvic_tilt_deg
 from recordings import Gap, Recording, load
 
 FloatArray = NDArray[np.float64]
@@ -58,6 +58,20 @@ FORMAT = "pelviscope.analysis/1"
 ANALYSIS_VERSION = "1"
 ACTIVITIES = ("standing", "walking", "sitting", "lying", "transition", "unknown")
 Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class TiltPreview:
+    """A session's tilt, known before its activity, gait and hip-hiking.
+
+    Passed to ``analyze(..., on_tilt=...)`` so that a viewer can show the (final) tilt
+    curves while the rest is still being analysed. The arrays are those of the result.
+    """
+
+    time_s: FloatArray
+    anterior_tilt_deg: FloatArray
+    lateral_tilt_deg: FloatArray
+    calibration: Calibration | None
 
 
 @dataclass
@@ -457,21 +471,25 @@ def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], ra
     out.flush()
 
 
+def _tilt_part(paths: dict[str, str], a: int, b: int, cal: Calibration) -> None:
+    """Tilt of samples ``[a, b)`` (per sample: no margins), into the shared arrays."""
+    anterior, lateral = pelvic_tilt_deg(_open(paths, "quat")[a:b], cal)
+    for name, values in (("anterior", anterior), ("lateral", lateral)):
+        out = _open_writable(paths, name)
+        out[a:b] = values
+        out.flush()
+
+
 def _activity_gait_part(
     paths: dict[str, str], part: tuple[int, int, int, int], rate: float, cal: Calibration
 ) -> dict[str, Any]:
-    """Tilt (into the shared arrays), activity frames and gait events of one part."""
+    """Activity frames and gait events of one part (tilt from the shared arrays)."""
     a, b, ea, eb = part
     t = _open(paths, "time")[ea:eb]
     acc = _open(paths, "acc")[ea:eb]
     gyr = _open(paths, "gyr")[ea:eb] if "gyr" in paths else None
     q = _open(paths, "quat")[ea:eb]
-    up_p = cal.to_pelvis(quat.up_in_sensor(q))  # what pelvic_tilt_deg computes first
-    anterior, lateral = tilt_from_up_deg(up_p, standing_tilt_deg=cal.standing_tilt_deg)
-    for name, values in (("anterior", anterior), ("lateral", lateral)):
-        out = _open_writable(paths, name)
-        out[a:b] = values[a - ea : b - ea]
-        out.flush()
+    anterior, lateral = _open(paths, "anterior")[ea:eb], _open(paths, "lateral")[ea:eb]
     act = classify_activity(t, acc, anterior, lateral, rate, quat_wxyz=q)
     assert act.features is not None and act.costs is not None
     hop = _hop(rate)
@@ -481,7 +499,7 @@ def _activity_gait_part(
         t,
         cal.to_pelvis(acc),
         gyr_p,
-        up_p,
+        cal.to_pelvis(quat.up_in_sensor(q)),
         rate,
         act.labels == "walking",
         own=(a - ea, b - ea),
@@ -519,9 +537,24 @@ def _mp_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods and sys.platform != "darwin":
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["analysis.session"])
+        # The server imports these once; without "__main__" every worker would import
+        # the main script again.
+        ctx.set_forkserver_preload(["__main__", "analysis.session"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def prepare_workers() -> None:
+    """Start the worker-process server now, in the background (returns at once).
+
+    Apps that will analyse long sessions (the review window) call this at start-up, so
+    that the server's imports (~2 s) overlap reading the file instead of delaying the
+    first worker. Nothing happens where workers are forked directly.
+    """
+    if _mp_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _claim(path: str) -> bool:
@@ -542,6 +575,8 @@ def _share_work(
     claim_dir: str,
     fn: Callable[..., Any],
     calls: Sequence[tuple[Any, ...]],
+    *,
+    submit_in_thread: bool = False,
 ) -> list[Any]:
     """``[fn(*args) for args in calls]`` shared between this process and ``pool``.
 
@@ -556,17 +591,37 @@ def _share_work(
     if pool is None:
         return [fn(*args) for args in calls]
     tag = os.path.join(claim_dir, f"claim-{uuid.uuid4().hex}")
-    futures = {i: pool.submit(_call_if_claimed, f"{tag}-{i}", fn, calls[i]) for i in range(n)[::-1]}
+    futures: dict[int, Future[Any]] = {}
+
+    def submit_all() -> None:
+        try:
+            for i in reversed(range(n)):
+                futures[i] = pool.submit(_call_if_claimed, f"{tag}-{i}", fn, calls[i])
+        except (BrokenProcessPool, RuntimeError):  # broken or shut down: the rest runs here
+            pass
+
+    # Submitting starts the workers. Not forked directly, that can block for seconds (a
+    # forkserver still importing): then a thread submits and this process starts on its
+    # share meanwhile (forking from a second thread is avoided).
+    submitter = threading.Thread(target=submit_all, name="pelviscope-submit", daemon=True)
+    if submit_in_thread:
+        submitter.start()
+    else:
+        submit_all()
     results: list[Any] = [None] * n
     done_here = [False] * n
     for i in range(n):
         if not _claim(f"{tag}-{i}"):
             break  # the pool has started this call, and so every later one
         results[i], done_here[i] = fn(*calls[i]), True
+    if submit_in_thread:
+        submitter.join()
     for i in range(n):
         if done_here[i]:
             continue
         try:
+            if i not in futures:
+                raise BrokenProcessPool
             results[i] = futures[i].result()
         except BrokenProcessPool:
             results[i] = fn(*calls[i])
@@ -582,6 +637,7 @@ def analyze_recording(
     hip_hike_params: HipHikeParams | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    on_tilt: Callable[[TiltPreview], None] | None = None,
 ) -> SessionResult:
     """Analyse an in-memory recording (see :func:`analyze`)."""
     report = progress or (lambda fraction, what: None)
@@ -606,6 +662,7 @@ def analyze_recording(
                 standing_tilt_deg,
                 hip_hike_params,
                 report,
+                on_tilt,
             )
     notes = _input_notes(rec)
     report(0.05, "orientation")
@@ -617,6 +674,8 @@ def analyze_recording(
     else:
         anterior = np.full(rec.n_samples, np.nan)
         lateral = np.full(rec.n_samples, np.nan)
+    if on_tilt is not None:
+        on_tilt(TiltPreview(rec.time_s, anterior, lateral, calibration))
     report(0.55, "activity")
     act, gait = _activity_and_gait(rec, q, calibration, anterior, lateral, report)
     return _finish(
@@ -718,6 +777,7 @@ def _analyze_in_parts(
     standing_tilt_deg: float | None,
     hip_hike_params: HipHikeParams | None,
     report: Progress,
+    on_tilt: Callable[[TiltPreview], None] | None,
 ) -> SessionResult:
     """:func:`analyze_recording` with the heavy stages run per part on ``n_workers``.
 
@@ -745,21 +805,38 @@ def _analyze_in_parts(
         # those on all cores, and with every core busy with a part of the session its
         # spinning threads make them several times slower. One BLAS thread each.
         blas_limit = threadpool_limits(1, user_api="blas")
-        pool = ProcessPoolExecutor(
-            n_workers - 1, mp_context=_mp_context(), initializer=_worker_init
-        )
+        ctx = _mp_context()
+        forked = ctx.get_start_method() == "fork"
+        pool = ProcessPoolExecutor(n_workers - 1, mp_context=ctx, initializer=_worker_init)
         report(0.05, "orientation")
         _share_work(
-            pool, shared.dir, _orientation_part, [(shared.paths, part, rate) for part in parts]
+            pool,
+            shared.dir,
+            _orientation_part,
+            [(shared.paths, part, rate) for part in parts],
+            submit_in_thread=not forked,
         )
         q = np.asarray(q_out).view(np.ndarray)
         report(0.45, "calibration")
         calibration, cal_error = _calibrate(rec, q, calibration, standing_tilt_deg, notes)
+        if calibration is None:
+            anterior = np.full(n, np.nan)
+            lateral = np.full(n, np.nan)
+        else:
+            _share_work(
+                pool,
+                shared.dir,
+                _tilt_part,
+                [(shared.paths, a, b, calibration) for a, b in itertools.pairwise(bounds)],
+                submit_in_thread=not forked,
+            )
+            anterior = np.asarray(ant_out).view(np.ndarray)
+            lateral = np.asarray(lat_out).view(np.ndarray)
+        if on_tilt is not None:
+            on_tilt(TiltPreview(rec.time_s, anterior, lateral, calibration))
         report(0.55, "activity")
         if calibration is None:
             # Uncalibrated activity uses a session-wide upright reference: whole session.
-            anterior = np.full(n, np.nan)
-            lateral = np.full(n, np.nan)
             act, gait = _activity_and_gait(rec, q, calibration, anterior, lateral, report)
         else:
             results = _share_work(
@@ -767,9 +844,8 @@ def _analyze_in_parts(
                 shared.dir,
                 _activity_gait_part,
                 [(shared.paths, part, rate, calibration) for part in parts],
+                submit_in_thread=not forked,
             )
-            anterior = np.asarray(ant_out).view(np.ndarray)
-            lateral = np.asarray(lat_out).view(np.ndarray)
             report(0.7, "gait")
             joined = _join_parts(rec, results, bounds)
             if joined is None:
@@ -909,6 +985,7 @@ def analyze(
     hip_hike_params: HipHikeParams | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    on_tilt: Callable[[TiltPreview], None] | None = None,
 ) -> SessionResult:
     """Analyse a recording (``.psrec``) or a CSV (DESIGN section 3) - DESIGN section 6.
 
@@ -931,6 +1008,9 @@ def analyze(
         :func:`auto_workers`; 1: this process only). Long sessions are cut into parts at
         still moments (:func:`cut_points`); results match the whole-session analysis
         except within seconds of a cut (tilt differs by hundredths of a degree there).
+    on_tilt : callable, optional
+        ``on_tilt(TiltPreview)`` is called once the tilt of the whole session is known,
+        before activity, gait and hip-hiking (progressive display).
 
     Raises
     ------
@@ -946,4 +1026,5 @@ def analyze(
         hip_hike_params=hip_hike_params,
         progress=progress,
         workers=workers,
+        on_tilt=on_tilt,
     )

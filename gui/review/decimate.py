@@ -25,11 +25,17 @@ IntArray = NDArray[np.intp]
 
 @dataclass(frozen=True)
 class Level:
-    """One level: ``t`` and one array per curve, NaN rows at the breaks."""
+    """One level: ``t`` and one array per curve, NaN rows at the breaks.
+
+    The raw level (``bin_samples == 1``) is the samples themselves, not copied: its
+    breaks (``gap_after``, the index of the sample before each gap) are inserted into
+    the viewed slice only.
+    """
 
     bin_samples: int
     t: FloatArray
     ys: tuple[FloatArray, ...]
+    gap_after: IntArray | None = None
 
 
 def _with_breaks(
@@ -44,13 +50,10 @@ def _with_breaks(
 
 
 def raw_level(time_s: FloatArray, curves: Sequence[FloatArray], rate_hz: float) -> Level:
-    """The per-sample level: the samples with a NaN row in every gap."""
+    """The per-sample level: the samples, breaking at every gap when viewed."""
     t = np.asarray(time_s, float)
-    dt = np.diff(t)
-    gap_after = np.nonzero(dt > 1.5 / rate_hz)[0]
-    t_break = t[gap_after] + 0.5 * dt[gap_after]
-    raw_t, raw_ys = _with_breaks(t, [np.asarray(y, float) for y in curves], gap_after, t_break)
-    return Level(1, raw_t, raw_ys)
+    gap_after = np.flatnonzero(np.diff(t) > 1.5 / rate_hz)
+    return Level(1, t, tuple(np.asarray(y, float) for y in curves), gap_after)
 
 
 class MinMaxPyramid:
@@ -82,14 +85,14 @@ class MinMaxPyramid:
         first_bin: int = 8,
         min_bins: int = 256,
     ) -> None:
-        t = np.asarray(time_s, float)
-        ys = [np.asarray(y, float) for y in curves]
+        raw = raw_level(time_s, curves, rate_hz)
+        t, ys = raw.t, list(raw.ys)
         self.rate_hz = float(rate_hz)
         n = t.size
-        dt = np.diff(t)
-        gap_after = np.nonzero(dt > 1.5 / rate_hz)[0]  # index of the sample before a gap
-        gap_len = dt[gap_after] if gap_after.size else np.empty(0)
-        self.levels: list[Level] = [raw_level(t, ys, rate_hz)]
+        assert raw.gap_after is not None
+        gap_after = raw.gap_after  # index of the sample before a gap
+        gap_len = t[gap_after + 1] - t[gap_after]
+        self.levels: list[Level] = [raw]
         # Bin start indices (into the raw samples) of the previous level, and its min/max.
         prev_starts = np.arange(n)
         prev_lo: list[FloatArray] = ys
@@ -98,7 +101,9 @@ class MinMaxPyramid:
         while n // k >= min_bins:
             visible = gap_len > 0.5 * k / rate_hz
             breaks = gap_after[visible] + 1  # a bin starts right after each visible gap
-            starts = np.union1d(np.arange(0, n, k), breaks)
+            grid = np.arange(0, n, k)
+            extra = breaks[breaks % k != 0]
+            starts = np.insert(grid, np.searchsorted(grid, extra), extra)  # sorted, unique
             # Starts nest in the previous level's starts (multiples of k, or gap edges
             # that were visible there too), so the previous bins can be merged.
             idx = np.searchsorted(prev_starts, starts)
@@ -172,4 +177,11 @@ class MinMaxPyramid:
                 break
         a = max(0, int(np.searchsorted(level.t, x0, side="left")) - 1)
         b = min(level.t.size, int(np.searchsorted(level.t, x1, side="right")) + 1)
-        return level.t[a:b], tuple(y[a:b] for y in level.ys)
+        t, ys = level.t[a:b], tuple(y[a:b] for y in level.ys)
+        g = level.gap_after
+        if g is not None and g.size:
+            inside = g[np.searchsorted(g, a) : np.searchsorted(g, b - 1)]
+            if inside.size:
+                t_break = 0.5 * (level.t[inside] + level.t[inside + 1])
+                t, ys = _with_breaks(t, ys, inside - a, t_break)
+        return t, ys

@@ -39,8 +39,25 @@ def results(day):
     whole = analyze_recording(day, workers=1)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(session, "PART_S", 1800.0)
-        parts = analyze_recording(day, workers=2)
+        parts = analyze_recording(
+            day, workers=2, on_tilt=_EVENTS.append, progress=lambda f, stage: _EVENTS.append(stage)
+        )
     return whole, parts
+
+
+_EVENTS: list = []  # what the parts analysis reported, in order
+
+
+def test_the_tilt_preview_comes_before_activity_and_is_final(results) -> None:
+    _, parts = results
+    previews = [e for e in _EVENTS if isinstance(e, session.TiltPreview)]
+    assert len(previews) == 1
+    at = _EVENTS.index(previews[0])
+    assert "orientation" in _EVENTS[:at] and "activity" in _EVENTS[at:]
+    p = previews[0]
+    np.testing.assert_array_equal(p.anterior_tilt_deg, parts.anterior_tilt_deg)
+    np.testing.assert_array_equal(p.lateral_tilt_deg, parts.lateral_tilt_deg)
+    assert p.calibration == parts.calibration and np.isfinite(p.lateral_tilt_deg).all()
 
 
 def test_cut_points_are_still_frame_aligned(day) -> None:

@@ -362,16 +362,44 @@ def calibrate_auto(
     p = params or CalibrationParams()
     n = acc_mps2.shape[0]
     t = np.arange(n) / rate_hz if time_s is None else np.asarray(time_s, float)
-    head = int(p.search_first_s * rate_hz)
-    if n > head:
-        gyr_head = None if gyr_rps is None else gyr_rps[:head]
-        try:
-            cal = _calibrate(acc_mps2[:head], gyr_head, quat_wxyz[:head], rate_hz, t[:head], p)
-        except CalibrationError:
-            cal = None
-        if cal is not None and cal.method == "standing+walking":
+    if n > int(p.search_first_s * rate_hz):
+        cal = calibrate_from_head(acc_mps2, gyr_rps, quat_wxyz, rate_hz, time_s=t, params=p)
+        if cal is not None:
             return cal
     return _calibrate(acc_mps2, gyr_rps, quat_wxyz, rate_hz, t, p)
+
+
+def calibrate_from_head(
+    acc_mps2: FloatArray,
+    gyr_rps: FloatArray | None,
+    quat_wxyz: FloatArray,
+    rate_hz: float,
+    *,
+    time_s: FloatArray | None = None,
+    params: CalibrationParams | None = None,
+) -> Calibration | None:
+    """What :func:`calibrate_auto` finds in the first ``params.search_first_s``, if final.
+
+    Only those first samples are needed (the inputs may end after them): a session
+    analysed in parts is calibrated as soon as its first part's orientation is known.
+
+    Returns
+    -------
+    Calibration or None
+        The ``"standing+walking"`` calibration of the head of the session; None when the
+        inputs are shorter than the head or it holds no quiet standing followed by walking.
+    """
+    p = params or CalibrationParams()
+    head = int(p.search_first_s * rate_hz)
+    if acc_mps2.shape[0] < head:
+        return None
+    t = np.arange(head) / rate_hz if time_s is None else np.asarray(time_s[:head], float)
+    gyr_head = None if gyr_rps is None else gyr_rps[:head]
+    try:
+        cal = _calibrate(acc_mps2[:head], gyr_head, quat_wxyz[:head], rate_hz, t, p)
+    except CalibrationError:
+        return None
+    return cal if cal.method == "standing+walking" else None
 
 
 def _calibrate(

@@ -10,6 +10,7 @@ import itertools
 import math
 import multiprocessing
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -39,6 +40,7 @@ from analysis.calibration import (
     Calibration,
     CalibrationError,
     calibrate_auto,
+    calibrate_from_head,
     rotation_from_up_and_anterior,
 )
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
@@ -459,8 +461,12 @@ def _open_writable(paths: dict[str, str], name: str) -> np.memmap[Any, Any]:
     return mm
 
 
-def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], rate: float) -> None:
-    """Orientation of samples ``[a, b)`` from ``[ea, eb)``, into the shared ``quat``."""
+def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], rate: float) -> bool:
+    """Orientation of samples ``[a, b)`` from ``[ea, eb)``, into the shared ``quat``.
+
+    Also their tilt if the calibration is known by then (:func:`_publish_calibration`);
+    returns whether it was.
+    """
     a, b, ea, eb = part
     gyr = _open(paths, "gyr")[ea:eb] if "gyr" in paths else None
     q = estimate_quat_wxyz(
@@ -469,6 +475,21 @@ def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], ra
     out = _open_writable(paths, "quat")
     out[a:b] = q[a - ea : b - ea]
     out.flush()
+    try:
+        with open(paths["calibration"], "rb") as f:
+            cal = pickle.load(f)
+    except FileNotFoundError:
+        return False
+    _tilt_part(paths, a, b, cal)
+    return True
+
+
+def _publish_calibration(paths: dict[str, str], cal: Calibration) -> None:
+    """Make the final calibration known to the parts still to come (atomic)."""
+    tmp = paths["calibration"] + ".tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(cal, f)
+    os.replace(tmp, paths["calibration"])
 
 
 def _tilt_part(paths: dict[str, str], a: int, b: int, cal: Calibration) -> None:
@@ -577,6 +598,8 @@ def _share_work(
     calls: Sequence[tuple[Any, ...]],
     *,
     submit_in_thread: bool = False,
+    first: Callable[[], None] | None = None,
+    after: Callable[[int], None] | None = None,
 ) -> list[Any]:
     """``[fn(*args) for args in calls]`` shared between this process and ``pool``.
 
@@ -585,11 +608,19 @@ def _share_work(
     nobody idles while calls are left, whatever the pool's start-up time. The claims need
     no message from this process, which may hold the GIL for long in a C extension
     (vqf). A call the pool could not run (it broke, e.g. a worker could not start) runs
-    here.
+    here. ``first()``, if given, runs here once the pool has its calls, before this
+    process takes any; ``after(i)`` here after each call ``i`` this process ran.
     """
     n = len(calls)
     if pool is None:
-        return [fn(*args) for args in calls]
+        if first is not None:
+            first()
+        results_here = []
+        for i, args in enumerate(calls):
+            results_here.append(fn(*args))
+            if after is not None:
+                after(i)
+        return results_here
     tag = os.path.join(claim_dir, f"claim-{uuid.uuid4().hex}")
     futures: dict[int, Future[Any]] = {}
 
@@ -608,12 +639,16 @@ def _share_work(
         submitter.start()
     else:
         submit_all()
+    if first is not None:
+        first()
     results: list[Any] = [None] * n
     done_here = [False] * n
     for i in range(n):
         if not _claim(f"{tag}-{i}"):
             break  # the pool has started this call, and so every later one
         results[i], done_here[i] = fn(*calls[i]), True
+        if after is not None:
+            after(i)
     if submit_in_thread:
         submitter.join()
     for i in range(n):
@@ -808,17 +843,46 @@ def _analyze_in_parts(
         ctx = _mp_context()
         forked = ctx.get_start_method() == "fork"
         pool = ProcessPoolExecutor(n_workers - 1, mp_context=ctx, initializer=_worker_init)
+        # Parts compute their tilt with their orientation once the calibration is known:
+        # from the start if given, else usually after the first part (calibrate_auto
+        # settles on the first 30 min when they hold standing then walking).
+        shared.paths["calibration"] = os.path.join(shared.dir, "calibration.pickle")
+        with_tilt = (
+            (lambda c: c.with_standing_tilt(standing_tilt_deg))
+            if standing_tilt_deg is not None
+            else (lambda c: c)
+        )
+        if calibration is not None:
+            _publish_calibration(shared.paths, with_tilt(calibration))
+        early: Calibration | None = None
+
+        def after_orientation(i: int) -> None:
+            nonlocal early
+            if i == 0 and calibration is None:
+                early = calibrate_from_head(
+                    rec.acc_mps2[: bounds[1]],
+                    None if rec.gyr_rps is None else rec.gyr_rps[: bounds[1]],
+                    np.asarray(q_out[: bounds[1]]),
+                    rate,
+                    time_s=rec.time_s[: bounds[1]],
+                )
+                if early is not None:
+                    _publish_calibration(shared.paths, with_tilt(early))
+
         report(0.05, "orientation")
-        _share_work(
+        tilted = _share_work(
             pool,
             shared.dir,
             _orientation_part,
             [(shared.paths, part, rate) for part in parts],
             submit_in_thread=not forked,
+            after=after_orientation,
         )
         q = np.asarray(q_out).view(np.ndarray)
         report(0.45, "calibration")
-        calibration, cal_error = _calibrate(rec, q, calibration, standing_tilt_deg, notes)
+        calibration, cal_error = _calibrate(
+            rec, q, calibration if calibration is not None else early, standing_tilt_deg, notes
+        )
         if calibration is None:
             anterior = np.full(n, np.nan)
             lateral = np.full(n, np.nan)
@@ -827,15 +891,24 @@ def _analyze_in_parts(
                 pool,
                 shared.dir,
                 _tilt_part,
-                [(shared.paths, a, b, calibration) for a, b in itertools.pairwise(bounds)],
+                [
+                    (shared.paths, a, b, calibration)
+                    for (a, b, _, _), done in zip(parts, tilted, strict=True)
+                    if not done
+                ],
                 submit_in_thread=not forked,
             )
             anterior = np.asarray(ant_out).view(np.ndarray)
             lateral = np.asarray(lat_out).view(np.ndarray)
-        if on_tilt is not None:
-            on_tilt(TiltPreview(rec.time_s, anterior, lateral, calibration))
-        report(0.55, "activity")
+        preview = TiltPreview(rec.time_s, anterior, lateral, calibration)
+
+        def tilt_known() -> None:
+            if on_tilt is not None:
+                on_tilt(preview)
+            report(0.55, "activity")
+
         if calibration is None:
+            tilt_known()
             # Uncalibrated activity uses a session-wide upright reference: whole session.
             act, gait = _activity_and_gait(rec, q, calibration, anterior, lateral, report)
         else:
@@ -845,6 +918,7 @@ def _analyze_in_parts(
                 _activity_gait_part,
                 [(shared.paths, part, rate, calibration) for part in parts],
                 submit_in_thread=not forked,
+                first=tilt_known,  # the pool starts on the parts meanwhile
             )
             report(0.7, "gait")
             joined = _join_parts(rec, results, bounds)

@@ -687,15 +687,17 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
 def _decode(buf: _Buffer, name: str) -> Recording:
     s = _scan(buf, name)
     dtype: np.dtype[Any] = s.meta.pop("__dtype__")
-    mv = memoryview(buf)
-    if len(s.data) == 1:
-        a, ns, _, _ = s.data[0]
-        arr = np.frombuffer(buf, dtype=dtype, count=ns, offset=a)
-    else:
-        joined = b"".join([mv[a : a + ns * dtype.itemsize] for a, ns, _, _ in s.data])
-        arr = np.frombuffer(joined, dtype=dtype)
     counts = np.cumsum([0] + [d[1] for d in s.data])
-    time_s = arr["time_s"].astype(np.float64)
+    # Every field as float64, converted chunk by chunk straight from the file's bytes
+    # (chunks are cache-sized; joining them first would copy the whole file once more).
+    fields: dict[str, NDArray[np.float64]] = {
+        f: np.empty((int(counts[-1]), *dtype[f].shape)) for f in dtype.names or ()
+    }
+    for k, (a, ns, _, _) in enumerate(s.data):
+        chunk = np.frombuffer(buf, dtype=dtype, count=ns, offset=a)
+        for f, out in fields.items():
+            out[counts[k] : counts[k + 1]] = chunk[f]
+    time_s = fields["time_s"]
     warnings = [f"{name}: {note}" for note in s.notes]
     gaps = list(s.gaps)
     keep = None
@@ -705,9 +707,9 @@ def _decode(buf: _Buffer, name: str) -> Recording:
         warnings.append(f"{name}: {int((~keep).sum())} samples with non-increasing time dropped")
 
     def channel(field: str) -> NDArray[np.float64] | None:
-        if field not in (dtype.names or ()):
+        if field not in fields:
             return None
-        col = arr[field].astype(np.float64)
+        col = fields[field]
         if keep is not None:
             col = col[keep]
         if col.size and np.isnan(col.flat[0]) and np.isnan(col).all():

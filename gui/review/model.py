@@ -11,6 +11,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,11 @@ from analysis.calibration import Calibration, calibrate_auto
 from analysis.hiphike import HipHikeParams
 from analysis.orientation import estimate_quat_wxyz
 from analysis.report import render_html
-from analysis.session import ACTIVITIES, SessionResult, analyze_recording
+from analysis.session import ACTIVITIES, SessionResult, TiltPreview, analyze_recording
 from gui.review import cache
 from gui.review.decimate import MinMaxPyramid, raw_level
 from gui.review.notes import Notes, save_notes
-from recordings import Marker, load
+from recordings import Gap, Marker, load
 
 Progress = Callable[[float, str], None]
 FloatArray = NDArray[np.float64]
@@ -77,6 +78,23 @@ class LoadedSession:
     derived: Derived | None = None
 
 
+@dataclass(frozen=True)
+class Preview:
+    """A session being opened whose tilt is known while the rest is still analysed.
+
+    The tilt curves (and so ``pyramid``) are final; activity, steps and hip-hike
+    episodes follow in the :class:`LoadedSession`.
+    """
+
+    path: Path
+    tilt: TiltPreview
+    pyramid: MinMaxPyramid
+    rate_hz: float
+    meta: dict[str, Any]
+    gaps: list[Gap]
+    recording_markers: list[Marker]
+
+
 def _load_options(acc_unit: str, gyr_unit: str) -> dict[str, str]:
     return {"acc_unit": acc_unit, "gyr_unit": gyr_unit}
 
@@ -88,6 +106,7 @@ def open_session(
     acc_unit: str = "mps2",
     gyr_unit: str = "rps",
     progress: Progress | None = None,
+    on_preview: Callable[[Preview], None] | None = None,
 ) -> LoadedSession:
     """Open a recording or CSV: from the cache if valid, else analyse it and cache it.
 
@@ -101,6 +120,9 @@ def open_session(
         Units of a CSV input.
     progress : callable, optional
         ``progress(fraction, stage)``.
+    on_preview : callable, optional
+        ``on_preview(Preview)`` once the tilt is known, while an uncached session is
+        still being analysed (from the calling thread).
 
     Raises
     ------
@@ -134,27 +156,53 @@ def open_session(
             )
     report(0.0, "reading")
     t0 = time.perf_counter()
-    key = cache.file_key(p, with_hash=use_cache) if p.is_file() else {}
-    rec = load(p, acc_unit=acc_unit, gyr_unit=gyr_unit)
-    timings["read"] = time.perf_counter() - t0
+    with ThreadPoolExecutor(1) as hasher:
+        # The content hash (the cache key) reads the file again. It is needed only to
+        # write the cache: it runs alongside the analysis once the tilt is shown.
+        key: Future[dict[str, Any]] | None = None
 
-    def sub(fraction: float, stage: str) -> None:
-        report(0.05 + 0.9 * fraction, stage)
+        def start_hash() -> Future[dict[str, Any]] | None:
+            return hasher.submit(cache.file_key, p, with_hash=use_cache) if p.is_file() else None
 
-    t0 = time.perf_counter()
-    result = analyze_recording(rec, source=str(p), progress=sub)
-    timings["analysis"] = time.perf_counter() - t0
-    report(0.95, "preparing the view")
-    t0 = time.perf_counter()
-    pyramid = _pyramid(result)
-    derived = derive(result)
-    timings["view"] = time.perf_counter() - t0
+        stat = cache.file_key(p, with_hash=False) if p.is_file() else {}
+        rec = load(p, acc_unit=acc_unit, gyr_unit=gyr_unit)
+        timings["read"] = time.perf_counter() - t0
+        pyramids: list[MinMaxPyramid] = []
+
+        def sub(fraction: float, stage: str) -> None:
+            report(0.05 + 0.9 * fraction, stage)
+
+        def tilt_known(tilt: TiltPreview) -> None:
+            pyramids.append(
+                MinMaxPyramid(
+                    tilt.time_s, (tilt.anterior_tilt_deg, tilt.lateral_tilt_deg), rec.rate_hz
+                )
+            )
+            if on_preview is not None:
+                on_preview(
+                    Preview(p, tilt, pyramids[0], rec.rate_hz, dict(rec.meta), list(rec.gaps),
+                            list(rec.markers))
+                )  # fmt: skip
+            nonlocal key
+            key = start_hash()
+
+        t0 = time.perf_counter()
+        result = analyze_recording(rec, source=str(p), progress=sub, on_tilt=tilt_known)
+        timings["analysis"] = time.perf_counter() - t0
+        report(0.95, "preparing the view")
+        t0 = time.perf_counter()
+        pyramid = pyramids[0] if pyramids else _pyramid(result)
+        derived = derive(result)
+        timings["view"] = time.perf_counter() - t0
+        key = key or start_hash()
+        file_key = key.result() if key is not None else {}
     written = None
-    if use_cache:
+    changed = any(file_key.get(k) != v for k, v in stat.items())  # e.g. still being recorded
+    if use_cache and not changed:
         report(0.97, "caching")
         t0 = time.perf_counter()
         written = cache.save(
-            p, result, list(rec.markers), key, options,
+            p, result, list(rec.markers), file_key, options,
             extra_arrays=pyramid.to_arrays(),
             extra_doc={"summary_rows": derived.summary_rows,
                        "gait_summary": {k: v for k, v in derived.gait.items() if k != "swings"}},
@@ -289,7 +337,69 @@ def _gait(result: SessionResult, gait_summary: dict[str, Any]) -> dict[str, Any]
     return {**gait_summary, "swings": per_side}
 
 
-class ReviewModel:
+class SessionView:
+    """What the plots draw of a session: tilt curves, activity, episodes and markers.
+
+    Either complete (:class:`ReviewModel`) or a :class:`PreviewModel` (tilt only, while
+    the rest of the session is still being analysed).
+    """
+
+    complete: bool = False
+    path: Path
+    time_s: FloatArray
+    pyramid: MinMaxPyramid
+    activity_codes: NDArray[np.int8]
+    anterior_range: tuple[float, float]
+    lateral_range: tuple[float, float]
+    recording_markers: list[Marker]
+
+    @property
+    def t_range(self) -> tuple[float, float]:
+        """First and last sample time."""
+        return float(self.time_s[0]), float(self.time_s[-1])
+
+    def view(
+        self, x0: float, x1: float, max_points: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``(t, anterior, lateral)`` to draw for the span (min/max decimated, NaN at gaps)."""
+        t, (ant, lat) = self.pyramid.view(x0, x1, max_points)
+        return t, ant, lat
+
+    @property
+    def episodes(self) -> list[dict[str, Any]]:
+        """The hip-hike episodes (dicts of DESIGN section 4)."""
+        return []
+
+    @property
+    def params(self) -> HipHikeParams:
+        """The hip-hike thresholds in use."""
+        return HipHikeParams()
+
+    @property
+    def markers(self) -> list[Marker]:
+        """The user's markers, by time."""
+        return []
+
+    def all_marker_times(self) -> list[float]:
+        """Times of the recording's and the user's markers."""
+        return [m.time_s for m in self.recording_markers] + [m.time_s for m in self.markers]
+
+
+class PreviewModel(SessionView):
+    """A session whose tilt is shown while activity, gait and hip-hiking are analysed."""
+
+    def __init__(self, preview: Preview) -> None:
+        self.preview = preview
+        self.path = preview.path
+        self.time_s = preview.tilt.time_s
+        self.pyramid = preview.pyramid
+        self.activity_codes = np.full(self.time_s.shape, -1, dtype=np.int8)
+        self.anterior_range = _finite_range(preview.tilt.anterior_tilt_deg)
+        self.lateral_range = _finite_range(preview.tilt.lateral_tilt_deg)
+        self.recording_markers = preview.recording_markers
+
+
+class ReviewModel(SessionView):
     """One opened session with the user's markers and thresholds.
 
     Parameters
@@ -300,9 +410,12 @@ class ReviewModel:
         The user's annotations (:func:`gui.review.notes.load_notes`).
     """
 
+    complete = True
+
     def __init__(self, session: LoadedSession, notes: Notes | None = None) -> None:
         self.session = session
         self.path = session.path
+        self.recording_markers = session.recording_markers
         self.notes = notes or Notes()
         result = session.result
         derived = session.derived
@@ -330,6 +443,7 @@ class ReviewModel:
         self.notes.hip_hike_params = None if params == HipHikeParams() else params.to_dict()
         if not full:
             return
+        self.time_s = r.time_s
         self.pyramid = pyramid or _pyramid(r)
         codes = getattr(r, "activity_codes", None)  # a cached result has them
         if codes is None:
@@ -339,19 +453,6 @@ class ReviewModel:
         self.activity_codes = codes
         self.anterior_range = _finite_range(r.anterior_tilt_deg)
         self.lateral_range = _finite_range(r.lateral_tilt_deg)
-
-    @property
-    def t_range(self) -> tuple[float, float]:
-        """First and last sample time."""
-        t = self.result.time_s
-        return float(t[0]), float(t[-1])
-
-    def view(
-        self, x0: float, x1: float, max_points: int
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """``(t, anterior, lateral)`` to draw for the span (min/max decimated, NaN at gaps)."""
-        t, (ant, lat) = self.pyramid.view(x0, x1, max_points)
-        return t, ant, lat
 
     # ---- episodes ---------------------------------------------------------------------------
     @property
@@ -411,12 +512,6 @@ class ReviewModel:
     def markers(self) -> list[Marker]:
         """The user's markers (editable), by time."""
         return self.notes.markers
-
-    def all_marker_times(self) -> list[float]:
-        """Times of the recording's and the user's markers."""
-        return [m.time_s for m in self.session.recording_markers] + [
-            m.time_s for m in self.notes.markers
-        ]
 
     def add_marker(self, time_s: float, label: str = "", note: str = "") -> int:
         """Add a user marker; return its index (markers stay sorted by time)."""

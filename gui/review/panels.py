@@ -211,6 +211,12 @@ class GaitPanel(QtWidgets.QWidget):
         lay.addWidget(self.text)
         lay.addWidget(self.plot, 1)
 
+    def clear(self, message: str) -> None:
+        """No gait figures (yet): show ``message``."""
+        self.text.setText(f"<b>Gait</b> &nbsp; {message}")
+        for s in self.scatter.values():
+            s.setData(x=[], y=[])
+
     def set_model(self, model: ReviewModel) -> None:
         """Show the gait summary and the per-step elevation."""
         g = model.gait()

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from analysis.session import ACTIVITIES
-from gui.review.model import ReviewModel, format_clock
+from gui.review.model import SessionView, format_clock
 from gui.widgets.activity_band import ActivityBand
 from gui.widgets.theme import Theme
 from gui.widgets.time_plot import Episode, TimePlot
@@ -57,7 +57,7 @@ class SessionPlots(QtWidgets.QWidget):
     def __init__(self, theme: Theme, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
-        self.model: ReviewModel | None = None
+        self.model: SessionView | None = None
         self.anterior = TimePlot("Anterior tilt  (+ = tipped forward)", "°", (-10, 10), theme,
                                  "anterior")
         self.lateral = TimePlot("Lateral tilt  (+ = left side higher)", "°", (-10, 10), theme,
@@ -107,8 +107,8 @@ class SessionPlots(QtWidgets.QWidget):
         self.region.sigRegionChanged.connect(self._on_region)
 
     # ---- set-up ---------------------------------------------------------------------------
-    def set_model(self, model: ReviewModel) -> None:
-        """Show a (new or re-analysed) session, keeping the span if it still fits."""
+    def set_model(self, model: SessionView) -> None:
+        """Show a (new, re-analysed or completed) session, keeping the span if it still fits."""
         first = self.model is None or self.model.path != model.path
         self.model = model
         t0, t1 = model.t_range
@@ -137,7 +137,7 @@ class SessionPlots(QtWidgets.QWidget):
         t, ant, lat = m.view(t0, t1, 2 * max(400, self.overview.width()))
         self.overview.curve.setData(t, lat, connect="finite", skipFiniteCheck=True)
         self.overview_anterior.setData(t, ant, connect="finite", skipFiniteCheck=True)
-        self.overview_band.set_data(m.result.time_s, m.activity_codes, (t0, t1))
+        self.overview_band.set_data(m.time_s, m.activity_codes, (t0, t1))
 
     def refresh_annotations(self) -> None:
         """Redraw episodes, thresholds and markers (after a re-detection or an edit)."""
@@ -207,7 +207,7 @@ class SessionPlots(QtWidgets.QWidget):
         t, ant, lat = m.view(x0, x1, 2 * max(400, self.lateral.width()))
         self.anterior.curve.setData(t, ant, connect="finite", skipFiniteCheck=True)
         self.lateral.curve.setData(t, lat, connect="finite", skipFiniteCheck=True)
-        self.band.set_data(m.result.time_s, m.activity_codes, (x0, x1))
+        self.band.set_data(m.time_s, m.activity_codes, (x0, x1))
         shown = [e for e in m.episodes if e["end_s"] >= x0 and e["start_s"] <= x1]
         self.anterior.set_episodes([Episode(e["start_s"], e["end_s"], e["side"]) for e in shown],
                                    labels=False)
@@ -257,7 +257,7 @@ class SessionPlots(QtWidgets.QWidget):
     def _label_markers(self, x0: float, x1: float) -> None:
         m = self.model
         assert m is not None
-        shown = [mk for mk in [*m.session.recording_markers, *m.markers] if x0 <= mk.time_s <= x1]
+        shown = [mk for mk in [*m.recording_markers, *m.markers] if x0 <= mk.time_s <= x1]
         vb = self.anterior.getPlotItem().getViewBox()
         while len(self._marker_labels) < len(shown):
             text = pg.TextItem(anchor=(0, 1), color=self.theme.marker)

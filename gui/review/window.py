@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gui.review.model import (
     Derived,
     LoadedSession,
+    PreviewModel,
     ReviewModel,
     format_clock,
     open_session,
@@ -29,7 +30,7 @@ from gui.review.panels import (
     ThresholdForm,
 )
 from gui.review.plots import SessionPlots
-from gui.review.worker import Progress, Task
+from gui.review.worker import Partial, Progress, Task
 from gui.widgets.theme import LIGHT, Theme, apply_palette
 
 OPEN_FILTER = "Recordings and CSV (*.psrec *.csv *.txt);;All files (*)"
@@ -40,6 +41,8 @@ class ReviewWindow(QtWidgets.QMainWindow):
 
     Signals
     -------
+    previewed()
+        The tilt of a session being opened is shown (the rest is still analysed).
     loaded()
         A session is shown (after opening or re-calibrating).
     loadFailed(str)
@@ -48,6 +51,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         Episodes were re-detected with new thresholds.
     """
 
+    previewed = QtCore.Signal()
     loaded = QtCore.Signal()
     loadFailed = QtCore.Signal(str)
     redetected = QtCore.Signal()
@@ -171,8 +175,14 @@ class ReviewWindow(QtWidgets.QMainWindow):
         """Open ``path`` in the background (progress in the status bar)."""
         use_cache, units = self.use_cache, self.units
 
-        def job(progress: Progress) -> tuple[ReviewModel, LoadedSession, str]:
-            session = open_session(path, use_cache=use_cache, progress=progress, **units)
+        def job(progress: Progress, partial: Partial) -> tuple[ReviewModel, LoadedSession, str]:
+            session = open_session(
+                path,
+                use_cache=use_cache,
+                progress=progress,
+                on_preview=lambda preview: partial(PreviewModel(preview)),
+                **units,
+            )
             try:
                 notes, note_error = load_notes(session.path), ""
             except NotesError as exc:
@@ -181,14 +191,16 @@ class ReviewWindow(QtWidgets.QMainWindow):
             return ReviewModel(session, notes), session, note_error
 
         self.statusBar().showMessage(f"Opening {path.name}…")
-        self._run(job, self._on_opened)
+        self._run(job, self._on_opened, self._on_preview)
 
-    def _run(self, job: Any, on_done: Any) -> None:
+    def _run(self, job: Any, on_done: Any, on_partial: Any = None) -> None:
         if self.task is not None and self.task.isRunning():
             self.statusBar().showMessage("Busy - wait for the current job to finish", 4000)
             return
         task = Task(job, self)
         task.progress.connect(self._on_progress)
+        if on_partial is not None:
+            task.partial.connect(on_partial)
         task.done.connect(on_done)
         task.failed.connect(self._on_failed)
         task.finished.connect(self.progress.hide)
@@ -205,6 +217,20 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.progress.hide()
         self.statusBar().showMessage(message)
         self.loadFailed.emit(message)
+
+    def _on_preview(self, preview: PreviewModel) -> None:
+        """The tilt is known: show it while activity, steps and hip-hikes are analysed."""
+        self.model = None  # nothing to edit or export until the session is complete
+        self.current_episode = None
+        pv = preview.preview
+        self._set_header(pv.path, pv.meta, preview.t_range, pv.rate_hz, pv.tilt.calibration,
+                         pv.gaps, "finding activities, steps and hip-hikes…")
+        self.plots.set_model(preview)
+        self.episodes.set_rows([])
+        self.episodes.title.setText("<b>Hip-hike episodes</b> - analysing…")
+        self.summary.set_rows([])
+        self.gait.clear("analysing…")
+        self.previewed.emit()
 
     def _on_opened(self, opened: tuple[ReviewModel, LoadedSession, str]) -> None:
         self.model, session, note_error = opened
@@ -223,25 +249,29 @@ class ReviewWindow(QtWidgets.QMainWindow):
         m = self.model
         assert m is not None
         r = m.result
-        meta = r.meta
-        lost = sum(g.end_s - g.start_s for g in r.gaps)
-        cal = r.calibration.method if r.calibration else "none"
-        parts = [f"subject {meta['subject_id']}" if meta.get("subject_id") else "",
-                 f"session {meta['session_id']}" if meta.get("session_id") else "",
-                 f"started {meta['start_time_utc']} UTC" if meta.get("start_time_utc") else "",
-                 f"{format_clock(r.duration_s)} at {r.rate_hz:g} Hz",
-                 f"calibration: {cal}",
-                 f"{len(r.gaps)} gaps ({lost:.1f} s without data)" if r.gaps else "no gaps"]
-        self.header.setText(
-            f"<span style='font-size:15px'><b>{m.path.name}</b></span> &nbsp; "
-            + " · ".join(p for p in parts if p)
-        )
-        self.setWindowTitle(f"pelviscope review - {m.path.name}")
+        self._set_header(m.path, r.meta, m.t_range, r.rate_hz, r.calibration, r.gaps)
         self.thresholds.set_params(m.params)
         self.plots.set_model(m)
         self._refresh_results()
         self.markers.set_markers(m)
         self.calibration.set_model(m)
+
+    def _set_header(self, path: Path, meta: dict[str, Any], t_range: tuple[float, float],
+                    rate_hz: float, calibration: Any, gaps: list[Any], status: str = "") -> None:
+        lost = sum(g.end_s - g.start_s for g in gaps)
+        cal = calibration.method if calibration else "none"
+        parts = [f"subject {meta['subject_id']}" if meta.get("subject_id") else "",
+                 f"session {meta['session_id']}" if meta.get("session_id") else "",
+                 f"started {meta['start_time_utc']} UTC" if meta.get("start_time_utc") else "",
+                 f"{format_clock(t_range[1] - t_range[0])} at {rate_hz:g} Hz",
+                 f"calibration: {cal}",
+                 f"{len(gaps)} gaps ({lost:.1f} s without data)" if gaps else "no gaps",
+                 f"<i>{status}</i>" if status else ""]
+        self.header.setText(
+            f"<span style='font-size:15px'><b>{path.name}</b></span> &nbsp; "
+            + " · ".join(p for p in parts if p)
+        )
+        self.setWindowTitle(f"pelviscope review - {path.name}")
 
     def _refresh_results(self) -> None:
         m = self.model
@@ -283,7 +313,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         model = self.model
         self._pending_params = None
 
-        def job(progress: Progress) -> Derived:
+        def job(progress: Progress, _partial: Partial) -> Derived:
             progress(0.0, "re-detecting")
             return model.redetected(params)
 
@@ -308,7 +338,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         x0, x1 = self.plots.span
         path, params, units = self.model.path, self.model.params, self.units
 
-        def job(progress: Progress) -> Any:
+        def job(progress: Progress, _partial: Partial) -> Any:
             return recalibrate(path, x0, x1, params, progress=progress, **units)
 
         self.statusBar().showMessage(f"Re-calibrating from {format_clock(x0)}–{format_clock(x1)}…")

@@ -12,25 +12,32 @@ from recordings import InputError
 Progress = Callable[[float, str], None]
 
 
-class Task(QtCore.QThread):
-    """A function ``fn(progress)`` run in its own thread.
+Partial = Callable[[Any], None]
 
-    Signals are delivered to the GUI thread: ``progress(fraction, stage)``, then either
-    ``done(result)`` or ``failed(message)``.
+
+class Task(QtCore.QThread):
+    """A function ``fn(progress, partial)`` run in its own thread.
+
+    Signals are delivered to the GUI thread: ``progress(fraction, stage)`` and
+    ``partial(value)`` (a first result, e.g. the tilt before the rest of the analysis)
+    as the job calls them, then either ``done(result)`` or ``failed(message)``.
     """
 
     progress = QtCore.Signal(float, str)
+    partial = QtCore.Signal(object)
     done = QtCore.Signal(object)
     failed = QtCore.Signal(str)
 
-    def __init__(self, fn: Callable[[Progress], Any], parent: QtCore.QObject | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[Progress, Partial], Any], parent: QtCore.QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._fn = fn
 
     def run(self) -> None:
         """Thread body."""
         try:
-            result = self._fn(self._report)
+            result = self._fn(self._report, self.partial.emit)
         except (InputError, ValueError, OSError) as exc:
             self.failed.emit(str(exc))
             return

@@ -20,6 +20,7 @@ from scipy.spatial.transform import Rotation
 
 from analysis import session
 from analysis.session import analyze_recording, auto_workers, cut_points
+from analysis.tilt import pelvic_tilt_deg
 from firmware_bridge.simulator import simulate
 from firmware_bridge.simulator.presets import mixed_day
 
@@ -143,3 +144,31 @@ def test_share_work_runs_here_what_a_broken_pool_cannot(tmp_path) -> None:
             pool, str(tmp_path), _dies_in_worker, [(i,) for i in range(6)]
         )
     assert results == list(range(6))
+
+
+def test_parts_are_calibrated_from_the_first_part_as_the_whole_session(results, day) -> None:
+    whole, parts = results
+    # the first of the four parts is longer than the 30 min calibrate_auto searches first
+    assert cut_points(day.acc_mps2, day.gyr_rps, day.rate_hz, 4)[1] > 1800 * day.rate_hz
+    assert parts.calibration.method == whole.calibration.method == "standing+walking"
+    np.testing.assert_allclose(  # the orientations of the first part differ in the last bits
+        parts.calibration.sensor_to_pelvis_quat_wxyz,
+        whole.calibration.sensor_to_pelvis_quat_wxyz,
+        atol=1e-12,
+    )
+    # every part's tilt, computed with its orientation or after it, is the tilt formula's
+    ant, lat = pelvic_tilt_deg(parts.quat_wxyz, parts.calibration)
+    np.testing.assert_array_equal(parts.anterior_tilt_deg, ant)
+    np.testing.assert_array_equal(parts.lateral_tilt_deg, lat)
+
+
+def test_parts_with_a_given_calibration_and_standing_tilt(day, results, monkeypatch) -> None:
+    whole, _ = results
+    cal = whole.calibration
+    monkeypatch.setattr(session, "PART_S", 1800.0)
+    r = analyze_recording(day, workers=2, calibration=cal, standing_tilt_deg=12.0)
+    assert r.calibration.standing_tilt_deg == 12.0
+    ant, lat = pelvic_tilt_deg(r.quat_wxyz, r.calibration)
+    np.testing.assert_array_equal(r.anterior_tilt_deg, ant)
+    np.testing.assert_allclose(r.anterior_tilt_deg, whole.anterior_tilt_deg + 12.0, atol=0.05)
+    np.testing.assert_array_equal(r.lateral_tilt_deg, lat)

@@ -6,19 +6,14 @@ everything it calls is pure. The live app runs the same functions incrementally.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import multiprocessing
 import os
 import pickle
-import shutil
-import sys
-import tempfile
-import threading
-import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -51,6 +46,14 @@ from analysis.hiphike import (
     hip_hike_labels,
 )
 from analysis.orientation import estimate_quat_wxyz
+from analysis.parallel import (
+    SharedArrays,
+    mp_context,
+    open_shared,
+    open_shared_writable,
+    share_work,
+    worker_init,
+)
 from analysis.tilt import pelvic_tilt_deg
 from recordings import Gap, Recording, load
 
@@ -424,41 +427,38 @@ def _margin(rate_hz: float) -> int:
     return math.ceil(_MARGIN_S * rate_hz / hop) * hop
 
 
-class _SharedArrays:
-    """Arrays in memory-mapped ``.npy`` files (RAM-backed ``/dev/shm`` where it exists).
+#: Recordings at least this large are read into shared memory by :func:`loaded`
+#: (about 20 min at 100 Hz: shorter sessions are analysed in one process).
+_SHARED_READ_BYTES = 5_000_000
 
-    Worker processes open them by path (:func:`_open`): nothing large is pickled.
+
+@contextlib.contextmanager
+def loaded(
+    path: str | os.PathLike[str], *, acc_unit: str = "mps2", gyr_unit: str = "rps"
+) -> Iterator[Recording]:
+    """``recordings.load`` for :func:`analyze_recording` inside the ``with`` block.
+
+    A long native recording is read straight into RAM-backed files that the worker
+    processes open (nothing is copied for them). The files are removed on leaving the
+    block; the arrays stay valid.
     """
+    big = os.path.isfile(path) and os.path.getsize(path) >= _SHARED_READ_BYTES
+    shared = SharedArrays() if big else None
+    if shared is not None and not shared.in_ram:
+        shared.close()  # a disk-backed temp folder would only slow reading down
+        shared = None
+    try:
 
-    def __init__(self) -> None:
-        shm = "/dev/shm"
-        base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-        self.dir = tempfile.mkdtemp(prefix="pelviscope-", dir=base)
-        self.paths: dict[str, str] = {}
+        def empty(name: str, shape: tuple[int, ...]) -> FloatArray:
+            assert shared is not None
+            return np.asarray(shared.empty(f"input-{name}", shape))
 
-    def put(self, name: str, values: FloatArray) -> None:
-        out = self.empty(name, values.shape)
-        out[...] = values
-        out.flush()
-
-    def empty(self, name: str, shape: tuple[int, ...]) -> np.memmap[Any, np.dtype[np.float64]]:
-        path = os.path.join(self.dir, f"{name}.npy")
-        self.paths[name] = path
-        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
-
-    def close(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _open(paths: dict[str, str], name: str) -> FloatArray:
-    """A shared array, read-only."""
-    return np.asarray(np.load(paths[name], mmap_mode="r"))
-
-
-def _open_writable(paths: dict[str, str], name: str) -> np.memmap[Any, Any]:
-    """A shared array to write a part's results into (``flush()`` when done)."""
-    mm: np.memmap[Any, Any] = np.load(paths[name], mmap_mode="r+")
-    return mm
+        yield load(
+            path, acc_unit=acc_unit, gyr_unit=gyr_unit, empty=None if shared is None else empty
+        )
+    finally:
+        if shared is not None:
+            shared.close()
 
 
 def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], rate: float) -> bool:
@@ -468,11 +468,15 @@ def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], ra
     returns whether it was.
     """
     a, b, ea, eb = part
-    gyr = _open(paths, "gyr")[ea:eb] if "gyr" in paths else None
+    gyr = open_shared(paths, "gyr")[ea:eb] if "gyr" in paths else None
     q = estimate_quat_wxyz(
-        _open(paths, "acc")[ea:eb], gyr, rate, offline=True, time_s=_open(paths, "time")[ea:eb]
+        open_shared(paths, "acc")[ea:eb],
+        gyr,
+        rate,
+        offline=True,
+        time_s=open_shared(paths, "time")[ea:eb],
     )
-    out = _open_writable(paths, "quat")
+    out = open_shared_writable(paths, "quat")
     out[a:b] = q[a - ea : b - ea]
     out.flush()
     try:
@@ -494,9 +498,9 @@ def _publish_calibration(paths: dict[str, str], cal: Calibration) -> None:
 
 def _tilt_part(paths: dict[str, str], a: int, b: int, cal: Calibration) -> None:
     """Tilt of samples ``[a, b)`` (per sample: no margins), into the shared arrays."""
-    anterior, lateral = pelvic_tilt_deg(_open(paths, "quat")[a:b], cal)
+    anterior, lateral = pelvic_tilt_deg(open_shared(paths, "quat")[a:b], cal)
     for name, values in (("anterior", anterior), ("lateral", lateral)):
-        out = _open_writable(paths, name)
+        out = open_shared_writable(paths, name)
         out[a:b] = values
         out.flush()
 
@@ -506,11 +510,11 @@ def _activity_gait_part(
 ) -> dict[str, Any]:
     """Activity frames and gait events of one part (tilt from the shared arrays)."""
     a, b, ea, eb = part
-    t = _open(paths, "time")[ea:eb]
-    acc = _open(paths, "acc")[ea:eb]
-    gyr = _open(paths, "gyr")[ea:eb] if "gyr" in paths else None
-    q = _open(paths, "quat")[ea:eb]
-    anterior, lateral = _open(paths, "anterior")[ea:eb], _open(paths, "lateral")[ea:eb]
+    t = open_shared(paths, "time")[ea:eb]
+    acc = open_shared(paths, "acc")[ea:eb]
+    gyr = open_shared(paths, "gyr")[ea:eb] if "gyr" in paths else None
+    q = open_shared(paths, "quat")[ea:eb]
+    anterior, lateral = open_shared(paths, "anterior")[ea:eb], open_shared(paths, "lateral")[ea:eb]
     act = classify_activity(t, acc, anterior, lateral, rate, quat_wxyz=q)
     assert act.features is not None and act.costs is not None
     hop = _hop(rate)
@@ -537,130 +541,6 @@ def _activity_gait_part(
 
 
 _FEATURE_NAMES = ("tilt_deg", "tilt_fine_deg", "lateral_deg", "energy_mps2", "periodicity")
-
-
-def _worker_init() -> None:
-    """Workers use one BLAS thread (see :func:`_analyze_in_parts`)."""
-    threadpool_limits(1, user_api="blas")
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    """How worker processes start.
-
-    ``fork`` (instant: nothing to import) only on Linux in a single-threaded process
-    without Qt loaded; otherwise ``forkserver`` (POSIX: workers fork from a clean server
-    that imported this module once) or ``spawn``. The review window analyses from a
-    worker thread with Qt loaded, where forking the process itself is unsafe.
-    """
-    methods = multiprocessing.get_all_start_methods()
-    qt = any(m.split(".")[0] in ("PySide6", "PyQt6", "PyQt5", "PySide2") for m in sys.modules)
-    if sys.platform == "linux" and threading.active_count() == 1 and not qt:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods and sys.platform != "darwin":
-        ctx = multiprocessing.get_context("forkserver")
-        # The server imports these once; without "__main__" every worker would import
-        # the main script again.
-        ctx.set_forkserver_preload(["__main__", "analysis.session"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def prepare_workers() -> None:
-    """Start the worker-process server now, in the background (returns at once).
-
-    Apps that will analyse long sessions (the review window) call this at start-up, so
-    that the server's imports (~2 s) overlap reading the file instead of delaying the
-    first worker. Nothing happens where workers are forked directly.
-    """
-    if _mp_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
-def _claim(path: str) -> bool:
-    """Claim a call for this process by creating ``path`` (atomic: one process wins)."""
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return False
-    return True
-
-
-def _call_if_claimed(claim: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    return fn(*args) if _claim(claim) else None
-
-
-def _share_work(
-    pool: ProcessPoolExecutor | None,
-    claim_dir: str,
-    fn: Callable[..., Any],
-    calls: Sequence[tuple[Any, ...]],
-    *,
-    submit_in_thread: bool = False,
-    first: Callable[[], None] | None = None,
-    after: Callable[[int], None] | None = None,
-) -> list[Any]:
-    """``[fn(*args) for args in calls]`` shared between this process and ``pool``.
-
-    Every call is queued in the pool, last first, and this process works from the first;
-    whoever starts a call first claims it (a file in ``claim_dir``), so each runs once and
-    nobody idles while calls are left, whatever the pool's start-up time. The claims need
-    no message from this process, which may hold the GIL for long in a C extension
-    (vqf). A call the pool could not run (it broke, e.g. a worker could not start) runs
-    here. ``first()``, if given, runs here once the pool has its calls, before this
-    process takes any; ``after(i)`` here after each call ``i`` this process ran.
-    """
-    n = len(calls)
-    if pool is None:
-        if first is not None:
-            first()
-        results_here = []
-        for i, args in enumerate(calls):
-            results_here.append(fn(*args))
-            if after is not None:
-                after(i)
-        return results_here
-    tag = os.path.join(claim_dir, f"claim-{uuid.uuid4().hex}")
-    futures: dict[int, Future[Any]] = {}
-
-    def submit_all() -> None:
-        try:
-            for i in reversed(range(n)):
-                futures[i] = pool.submit(_call_if_claimed, f"{tag}-{i}", fn, calls[i])
-        except (BrokenProcessPool, RuntimeError):  # broken or shut down: the rest runs here
-            pass
-
-    # Submitting starts the workers. Not forked directly, that can block for seconds (a
-    # forkserver still importing): then a thread submits and this process starts on its
-    # share meanwhile (forking from a second thread is avoided).
-    submitter = threading.Thread(target=submit_all, name="pelviscope-submit", daemon=True)
-    if submit_in_thread:
-        submitter.start()
-    else:
-        submit_all()
-    if first is not None:
-        first()
-    results: list[Any] = [None] * n
-    done_here = [False] * n
-    for i in range(n):
-        if not _claim(f"{tag}-{i}"):
-            break  # the pool has started this call, and so every later one
-        results[i], done_here[i] = fn(*calls[i]), True
-        if after is not None:
-            after(i)
-    if submit_in_thread:
-        submitter.join()
-    for i in range(n):
-        if done_here[i]:
-            continue
-        try:
-            if i not in futures:
-                raise BrokenProcessPool
-            results[i] = futures[i].result()
-        except BrokenProcessPool:
-            results[i] = fn(*calls[i])
-    return results
 
 
 def analyze_recording(
@@ -827,7 +707,7 @@ def _analyze_in_parts(
     margin = _margin(rate)
     parts = [(a, b, max(0, a - margin), min(n, b + margin)) for a, b in itertools.pairwise(bounds)]
     notes = _input_notes(rec)
-    shared = _SharedArrays()
+    shared = SharedArrays()
     pool = None
     try:
         shared.put("time", rec.time_s)
@@ -840,9 +720,9 @@ def _analyze_in_parts(
         # those on all cores, and with every core busy with a part of the session its
         # spinning threads make them several times slower. One BLAS thread each.
         blas_limit = threadpool_limits(1, user_api="blas")
-        ctx = _mp_context()
+        ctx = mp_context()
         forked = ctx.get_start_method() == "fork"
-        pool = ProcessPoolExecutor(n_workers - 1, mp_context=ctx, initializer=_worker_init)
+        pool = ProcessPoolExecutor(n_workers - 1, mp_context=ctx, initializer=worker_init)
         # Parts compute their tilt with their orientation once the calibration is known:
         # from the start if given, else usually after the first part (calibrate_auto
         # settles on the first 30 min when they hold standing then walking).
@@ -870,7 +750,7 @@ def _analyze_in_parts(
                     _publish_calibration(shared.paths, with_tilt(early))
 
         report(0.05, "orientation")
-        tilted = _share_work(
+        tilted = share_work(
             pool,
             shared.dir,
             _orientation_part,
@@ -887,7 +767,7 @@ def _analyze_in_parts(
             anterior = np.full(n, np.nan)
             lateral = np.full(n, np.nan)
         else:
-            _share_work(
+            share_work(
                 pool,
                 shared.dir,
                 _tilt_part,
@@ -912,7 +792,7 @@ def _analyze_in_parts(
             # Uncalibrated activity uses a session-wide upright reference: whole session.
             act, gait = _activity_and_gait(rec, q, calibration, anterior, lateral, report)
         else:
-            results = _share_work(
+            results = share_work(
                 pool,
                 shared.dir,
                 _activity_gait_part,
@@ -1091,14 +971,14 @@ def analyze(
     recordings.InputError
         Unreadable or invalid input (the message names file, position and reason).
     """
-    rec = load(recording_or_csv_path, acc_unit=acc_unit, gyr_unit=gyr_unit)
-    return analyze_recording(
-        rec,
-        source=str(recording_or_csv_path),
-        calibration=calibration,
-        standing_tilt_deg=standing_tilt_deg,
-        hip_hike_params=hip_hike_params,
-        progress=progress,
-        workers=workers,
-        on_tilt=on_tilt,
-    )
+    with loaded(recording_or_csv_path, acc_unit=acc_unit, gyr_unit=gyr_unit) as rec:
+        return analyze_recording(
+            rec,
+            source=str(recording_or_csv_path),
+            calibration=calibration,
+            standing_tilt_deg=standing_tilt_deg,
+            hip_hike_params=hip_hike_params,
+            progress=progress,
+            workers=workers,
+            on_tilt=on_tilt,
+        )

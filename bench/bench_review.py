@@ -119,13 +119,14 @@ def main() -> None:
     parser.add_argument("recording", type=Path)
     parser.add_argument("--skip-uncached", action="store_true")
     args = parser.parse_args()
+    from analysis.parallel import prepare_workers
+
+    prepare_workers()  # as `pelviscope review` does first
     from PySide6 import QtWidgets
 
-    from analysis.session import prepare_workers
     from gui.review import cache
     from gui.review.window import ReviewWindow
 
-    prepare_workers()  # as the review app does at start-up
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     window = ReviewWindow()
     window.resize(1600, 1000)

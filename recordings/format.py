@@ -22,7 +22,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -657,13 +657,20 @@ def _release(buf: _Buffer) -> None:
             buf.close()
 
 
-def read_recording(path: str | os.PathLike[str]) -> Recording:
+#: Allocates a float64 array for a recording field: ``empty(field_name, shape)``.
+Allocator = Callable[[str, tuple[int, ...]], NDArray[np.float64]]
+
+
+def read_recording(path: str | os.PathLike[str], *, empty: Allocator | None = None) -> Recording:
     """Read a native recording, keeping everything up to any damage.
 
     Parameters
     ----------
     path : str or Path
         A ``.psrec`` file.
+    empty : callable, optional
+        Allocates the per-sample arrays (default ``numpy.empty``), e.g. in memory that
+        other processes share.
 
     Returns
     -------
@@ -679,19 +686,19 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     """
     buf, name = _load(path)
     try:
-        return _decode(buf, name)
+        return _decode(buf, name, empty or (lambda _name, shape: np.empty(shape)))
     finally:
         _release(buf)
 
 
-def _decode(buf: _Buffer, name: str) -> Recording:
+def _decode(buf: _Buffer, name: str, empty: Allocator) -> Recording:
     s = _scan(buf, name)
     dtype: np.dtype[Any] = s.meta.pop("__dtype__")
     counts = np.cumsum([0] + [d[1] for d in s.data])
     # Every field as float64, converted chunk by chunk straight from the file's bytes
     # (chunks are cache-sized; joining them first would copy the whole file once more).
     fields: dict[str, NDArray[np.float64]] = {
-        f: np.empty((int(counts[-1]), *dtype[f].shape)) for f in dtype.names or ()
+        f: empty(f, (int(counts[-1]), *dtype[f].shape)) for f in dtype.names or ()
     }
     for k, (a, ns, _, _) in enumerate(s.data):
         chunk = np.frombuffer(buf, dtype=dtype, count=ns, offset=a)

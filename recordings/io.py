@@ -8,7 +8,7 @@ from pathlib import Path
 from recordings.csv_io import read_csv
 from recordings.data import Recording
 from recordings.errors import InputError
-from recordings.format import MAGIC, read_recording
+from recordings.format import MAGIC, Allocator, read_recording
 
 #: Extensions read as CSV without sniffing.
 CSV_EXTENSIONS = frozenset({".csv", ".txt"})
@@ -25,7 +25,11 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def load(
-    path: str | os.PathLike[str], *, acc_unit: str = "mps2", gyr_unit: str = "rps"
+    path: str | os.PathLike[str],
+    *,
+    acc_unit: str = "mps2",
+    gyr_unit: str = "rps",
+    empty: Allocator | None = None,
 ) -> Recording:
     """Load a recording or a CSV file.
 
@@ -39,6 +43,8 @@ def load(
     acc_unit, gyr_unit : str
         Units of a CSV input (``"mps2"``/``"g"``, ``"rps"``/``"dps"``); native
         recordings are always in m/s^2 and rad/s.
+    empty : callable, optional
+        Allocates a native recording's per-sample arrays (see :func:`read_recording`).
 
     Returns
     -------
@@ -62,7 +68,7 @@ def load(
     except OSError as exc:
         raise InputError(name, "", f"cannot read ({exc.strerror or exc})") from None
     if head.startswith(MAGIC):
-        return read_recording(p)
+        return read_recording(p, empty=empty)
     if p.suffix.lower() in CSV_EXTENSIONS or (head and _looks_like_text(head)):
         return read_csv(p, acc_unit=acc_unit, gyr_unit=gyr_unit)
     if not head:

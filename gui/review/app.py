@@ -40,11 +40,9 @@ def run(opts: ReviewOptions) -> int:
     """Show the window until closed (or until loaded, headless); return the exit status."""
     from PySide6 import QtCore, QtWidgets
 
-    from analysis.session import prepare_workers
     from gui.review.window import ReviewWindow
     from gui.widgets.theme import THEMES
 
-    prepare_workers()  # long sessions are analysed on worker processes: start them early
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("pelviscope review")
     window = ReviewWindow(THEMES[opts.theme], use_cache=opts.use_cache,

@@ -24,11 +24,17 @@ from analysis.calibration import Calibration, calibrate_auto
 from analysis.hiphike import HipHikeParams
 from analysis.orientation import estimate_quat_wxyz
 from analysis.report import render_html
-from analysis.session import ACTIVITIES, SessionResult, TiltPreview, analyze_recording
+from analysis.session import (
+    ACTIVITIES,
+    SessionResult,
+    TiltPreview,
+    analyze_recording,
+    loaded,
+)
 from gui.review import cache
 from gui.review.decimate import MinMaxPyramid, raw_level
 from gui.review.notes import Notes, save_notes
-from recordings import Gap, Marker, load
+from recordings import Gap, Marker
 
 Progress = Callable[[float, str], None]
 FloatArray = NDArray[np.float64]
@@ -156,16 +162,15 @@ def open_session(
             )
     report(0.0, "reading")
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(1) as hasher:
-        # The content hash (the cache key) reads the file again. It is needed only to
-        # write the cache: it runs alongside the analysis once the tilt is shown.
+    stat = cache.file_key(p, with_hash=False) if p.is_file() else {}
+    # The content hash (the cache key) reads the file again. It is needed only to write
+    # the cache: it runs alongside the analysis once the tilt is shown.
+    with ThreadPoolExecutor(1) as hasher, loaded(p, acc_unit=acc_unit, gyr_unit=gyr_unit) as rec:
         key: Future[dict[str, Any]] | None = None
 
         def start_hash() -> Future[dict[str, Any]] | None:
             return hasher.submit(cache.file_key, p, with_hash=use_cache) if p.is_file() else None
 
-        stat = cache.file_key(p, with_hash=False) if p.is_file() else {}
-        rec = load(p, acc_unit=acc_unit, gyr_unit=gyr_unit)
         timings["read"] = time.perf_counter() - t0
         pyramids: list[MinMaxPyramid] = []
 
@@ -241,23 +246,23 @@ def recalibrate(
     """
     report = progress or (lambda fraction, stage: None)
     report(0.0, "reading")
-    rec = load(path, acc_unit=acc_unit, gyr_unit=gyr_unit)
-    sel = (rec.time_s >= start_s) & (rec.time_s <= end_s)
-    if sel.sum() < 2:
-        raise ValueError(f"no samples between {start_s:.1f} s and {end_s:.1f} s")
-    acc, t = rec.acc_mps2[sel], rec.time_s[sel]
-    gyr = None if rec.gyr_rps is None else rec.gyr_rps[sel]
-    report(0.02, "calibration")
-    q = estimate_quat_wxyz(acc, gyr, rec.rate_hz, offline=True, time_s=t)
-    cal: Calibration = calibrate_auto(acc, gyr, q, rec.rate_hz, time_s=t)
-    cal = dataclasses.replace(cal, method=f"{cal.method} (span {start_s:.0f}-{end_s:.0f} s)")
+    with loaded(path, acc_unit=acc_unit, gyr_unit=gyr_unit) as rec:
+        sel = (rec.time_s >= start_s) & (rec.time_s <= end_s)
+        if sel.sum() < 2:
+            raise ValueError(f"no samples between {start_s:.1f} s and {end_s:.1f} s")
+        acc, t = rec.acc_mps2[sel], rec.time_s[sel]
+        gyr = None if rec.gyr_rps is None else rec.gyr_rps[sel]
+        report(0.02, "calibration")
+        q = estimate_quat_wxyz(acc, gyr, rec.rate_hz, offline=True, time_s=t)
+        cal: Calibration = calibrate_auto(acc, gyr, q, rec.rate_hz, time_s=t)
+        cal = dataclasses.replace(cal, method=f"{cal.method} (span {start_s:.0f}-{end_s:.0f} s)")
 
-    def sub(fraction: float, stage: str) -> None:
-        report(0.05 + 0.95 * fraction, stage)
+        def sub(fraction: float, stage: str) -> None:
+            report(0.05 + 0.95 * fraction, stage)
 
-    return analyze_recording(
-        rec, source=str(path), calibration=cal, hip_hike_params=params, progress=sub
-    )
+        return analyze_recording(
+            rec, source=str(path), calibration=cal, hip_hike_params=params, progress=sub
+        )
 
 
 def tunable_fields() -> list[dataclasses.Field[Any]]:

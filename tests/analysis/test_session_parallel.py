@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from analysis import session
+from analysis import parallel, session
 from analysis.session import analyze_recording, auto_workers, cut_points
 from analysis.tilt import pelvic_tilt_deg
 from firmware_bridge.simulator import simulate
@@ -128,9 +128,9 @@ def _dies_in_worker(i: int) -> int:
 def test_share_work_runs_every_call_once_on_both_processes(tmp_path) -> None:
     log = str(tmp_path / "calls.log")
     calls = [(log, i, 0.05) for i in range(12)]
-    with ProcessPoolExecutor(1, mp_context=session._mp_context()) as pool:
+    with ProcessPoolExecutor(1, mp_context=parallel.mp_context()) as pool:
         pool.submit(time.sleep, 0).result()  # started (else this process may do all)
-        results = session._share_work(pool, str(tmp_path), _logged_call, calls)
+        results = parallel.share_work(pool, str(tmp_path), _logged_call, calls)
     assert [r[0] for r in results] == list(range(12))
     assert sorted(int(v) for v in Path(log).read_text().split()) == list(range(12))
     pids = [r[1] for r in results]
@@ -139,8 +139,8 @@ def test_share_work_runs_every_call_once_on_both_processes(tmp_path) -> None:
 
 
 def test_share_work_runs_here_what_a_broken_pool_cannot(tmp_path) -> None:
-    with ProcessPoolExecutor(1, mp_context=session._mp_context()) as pool:
-        results = session._share_work(
+    with ProcessPoolExecutor(1, mp_context=parallel.mp_context()) as pool:
+        results = parallel.share_work(
             pool, str(tmp_path), _dies_in_worker, [(i,) for i in range(6)]
         )
     assert results == list(range(6))

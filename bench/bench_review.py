@@ -95,6 +95,11 @@ def view_changes(app: QtWidgets.QApplication, window: ReviewWindow) -> dict[str,
         width = min(width, t1 - t0)
         starts = [t0 + f * (t1 - t0 - width) for f in (0.0, 0.13, 0.37, 0.5, 0.71, 0.93, 1.0)]
         for x0 in starts:
+            # From a different span each time, so that every timed call changes the view.
+            other = 10.0 if width > 10.0 else 60.0
+            plots.set_span(x0 + 0.25 * width, x0 + 0.25 * width + other)
+            plots.repaint()
+            app.processEvents()
             a = time.perf_counter()
             plots.set_span(x0, x0 + width)
             plots.repaint()

@@ -90,6 +90,7 @@ class SessionPlots(QtWidgets.QWidget):
         self.overview.setFixedHeight(120)
         self._marker_labels: list[pg.TextItem] = []
         self._episode_labels: list[pg.TextItem] = []
+        self._add_episode_labels(8 * MAX_LABEL_ROWS)  # made now, not on the first zoom-out
         self._updating = False
         self._span = (0.0, 1.0)
 
@@ -234,21 +235,28 @@ class SessionPlots(QtWidgets.QWidget):
                 row_end.append(0.0)
             row_end[row] = start + (8 * len(label) + 6) * s_per_px
             placed.append((label, e["side"], start, row))
-        while len(self._episode_labels) < len(placed):
+        self._add_episode_labels(len(placed))
+        for text, (label, side, start, row) in zip(self._episode_labels, placed, strict=False):
+            if text.toPlainText() != label:
+                text.setText(label)
+                text.setColor(self.theme.side.get(side, self.theme.alert))
+            text.setPos(start, hi - (row + 1) * row_h)  # row 0 is the plot title's
+            text.setVisible(True)
+        for text in self._episode_labels[len(placed):]:
+            text.setVisible(False)
+
+    def _add_episode_labels(self, count: int) -> None:
+        """Have at least ``count`` label items (hidden until used)."""
+        vb = self.lateral.getPlotItem().getViewBox()
+        while len(self._episode_labels) < count:
             text = pg.TextItem(anchor=(0, 0))
             font = QtGui.QFont()
             font.setBold(True)
             font.setPointSize(9)
             text.setFont(font)
+            text.setVisible(False)
             vb.addItem(text)
             self._episode_labels.append(text)
-        for text, (label, side, start, row) in zip(self._episode_labels, placed, strict=False):
-            text.setText(label)
-            text.setColor(self.theme.side.get(side, self.theme.alert))
-            text.setPos(start, hi - (row + 1) * row_h)  # row 0 is the plot title's
-            text.setVisible(True)
-        for text in self._episode_labels[len(placed):]:
-            text.setVisible(False)
 
     def episode_labels(self) -> list[str]:
         """Texts of the visible episode labels (for tests)."""

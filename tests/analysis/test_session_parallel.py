@@ -172,3 +172,20 @@ def test_parts_with_a_given_calibration_and_standing_tilt(day, results, monkeypa
     np.testing.assert_array_equal(r.anterior_tilt_deg, ant)
     np.testing.assert_allclose(r.anterior_tilt_deg, whole.anterior_tilt_deg + 12.0, atol=0.05)
     np.testing.assert_array_equal(r.lateral_tilt_deg, lat)
+
+
+def test_long_recordings_are_read_into_shared_memory(day, tmp_path) -> None:
+    from recordings import read_recording, write_recording
+
+    path = tmp_path / "day.psrec"
+    write_recording(path, day)
+    plain = read_recording(path)
+    with session.loaded(path) as rec:
+        for name in ("time_s", "acc_mps2", "gyr_rps"):
+            # workers open these files instead of getting a copy
+            assert parallel.npy_file(getattr(rec, name)) is not None
+            np.testing.assert_array_equal(getattr(rec, name), getattr(plain, name))
+        shared_dir = os.path.dirname(parallel.npy_file(rec.time_s))
+    assert not os.path.exists(shared_dir)  # removed on leaving the block ...
+    np.testing.assert_array_equal(rec.acc_mps2, plain.acc_mps2)  # ... the arrays stay valid
+    assert parallel.npy_file(plain.time_s) is None

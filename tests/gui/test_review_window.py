@@ -205,3 +205,44 @@ def test_drop_opens_file(qtbot, cached_demo, tmp_path) -> None:  # type: ignore[
         w.dropEvent(event)
     assert w.model is not None and w.model.path == src
     w.close()
+
+
+def test_uncached_open_shows_the_tilt_first(qtbot, cached_demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The final tilt is on screen while activity, steps and hip-hikes are analysed."""
+    from gui.review.window import ReviewWindow
+
+    src, doc = cached_demo
+    path = tmp_path / src.name
+    shutil.copy(src, path)
+    w = ReviewWindow(use_cache=False)
+    qtbot.addWidget(w)
+    w.show()
+    seen: dict = {}
+
+    def on_preview() -> None:
+        seen["order"] = ["previewed"]
+        seen["curve"] = w.plots.detail_curve()
+        seen["span"] = w.plots.span
+        seen["model"] = w.model
+        seen["title"] = w.episodes.title.text()
+        seen["header"] = w.header.text()
+        seen["rows"] = w.episodes.table.rowCount()
+
+    w.previewed.connect(on_preview)
+    w.loaded.connect(lambda: seen.setdefault("order", []).append("loaded"))
+    with qtbot.waitSignal(w.loaded, timeout=60_000):
+        w.open_path(path)
+    assert seen["order"] == ["previewed", "loaded"]
+    assert seen["model"] is None and seen["rows"] == 0  # nothing to edit or export yet
+    assert "analysing" in seen["title"] and "finding activities" in seen["header"]
+    t, ant, lat = seen["curve"]
+    assert t.size > 100 and np.isfinite(lat).sum() > 100
+    # the same span and the same curves once complete: the preview's tilt is final
+    assert w.plots.span == seen["span"]
+    t2, ant2, lat2 = w.plots.detail_curve()
+    np.testing.assert_array_equal(t, t2)
+    np.testing.assert_array_equal(ant, ant2)
+    np.testing.assert_array_equal(lat, lat2)
+    assert len(w.model.episodes) == len(doc["hip_hike_episodes"]) > 0
+    assert "finding activities" not in w.header.text()
+    w.close()

@@ -27,16 +27,27 @@ from threadpoolctl import threadpool_limits
 FloatArray = NDArray[np.float64]
 
 
-class SharedArrays:
-    """Arrays in memory-mapped ``.npy`` files (RAM-backed ``/dev/shm`` where it exists).
+_SHM = "/dev/shm"
 
-    Worker processes open them by path (:func:`_open`): nothing large is pickled.
+
+class SharedArrays:
+    """Arrays in memory-mapped ``.npy`` files, RAM-backed (``/dev/shm``) where it has room.
+
+    Worker processes open them by path (:func:`open_shared`): nothing large is pickled.
+
+    Parameters
+    ----------
+    need_bytes : int
+        About how much will be stored: ``/dev/shm`` is used only with that much free
+        (a full tmpfs would kill the process with SIGBUS), else the temp folder.
     """
 
-    def __init__(self) -> None:
-        shm = "/dev/shm"
-        self.in_ram = os.path.isdir(shm) and os.access(shm, os.W_OK)
-        self.dir = tempfile.mkdtemp(prefix="pelviscope-", dir=shm if self.in_ram else None)
+    def __init__(self, need_bytes: int) -> None:
+        self.in_ram = _shm_has_room(need_bytes)
+        # The pid in the name lets a later run remove what a killed process left behind.
+        self.dir = tempfile.mkdtemp(
+            prefix=f"pelviscope-{os.getpid()}-", dir=_SHM if self.in_ram else None
+        )
         self.paths: dict[str, str] = {}
 
     def put(self, name: str, values: FloatArray) -> None:
@@ -58,6 +69,28 @@ class SharedArrays:
     def close(self) -> None:
         """Remove the files (arrays mapped from them stay valid)."""
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _shm_has_room(need_bytes: int) -> bool:
+    if not (os.path.isdir(_SHM) and os.access(_SHM, os.W_OK)):
+        return False
+    _remove_orphans(_SHM)
+    st = os.statvfs(_SHM)
+    return st.f_bavail * st.f_frsize >= 1.25 * need_bytes + 64e6
+
+
+def _remove_orphans(folder: str) -> None:
+    """Remove ``pelviscope-<pid>-*`` folders whose process is gone (killed mid-analysis)."""
+    for entry in os.scandir(folder):
+        parts = entry.name.split("-")
+        if len(parts) < 3 or parts[0] != "pelviscope" or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:  # alive (another user's: permission denied)
+            pass
 
 
 def npy_file(values: FloatArray) -> str | None:

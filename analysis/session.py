@@ -442,8 +442,9 @@ def loaded(
     processes open (nothing is copied for them). The files are removed on leaving the
     block; the arrays stay valid.
     """
-    big = os.path.isfile(path) and os.path.getsize(path) >= _SHARED_READ_BYTES
-    shared = SharedArrays() if big else None
+    size = os.path.getsize(path) if os.path.isfile(path) else 0
+    # float32 channels become float64: about twice the file's size
+    shared = SharedArrays(3 * size) if size >= _SHARED_READ_BYTES else None
     if shared is not None and not shared.in_ram:
         shared.close()  # a disk-backed temp folder would only slow reading down
         shared = None
@@ -707,7 +708,7 @@ def _analyze_in_parts(
     margin = _margin(rate)
     parts = [(a, b, max(0, a - margin), min(n, b + margin)) for a, b in itertools.pairwise(bounds)]
     notes = _input_notes(rec)
-    shared = SharedArrays()
+    shared = SharedArrays(n * 8 * (1 + 3 + 3 + 4 + 1 + 1))  # time, acc, gyr, quat, tilts
     pool = None
     try:
         shared.put("time", rec.time_s)
@@ -962,6 +963,8 @@ def analyze(
         :func:`auto_workers`; 1: this process only). Long sessions are cut into parts at
         still moments (:func:`cut_points`); results match the whole-session analysis
         except within seconds of a cut (tilt differs by hundredths of a degree there).
+        Where workers cannot be forked (Qt loaded, threads running, not Linux) they
+        import the main module: a script then needs ``if __name__ == "__main__":``.
     on_tilt : callable, optional
         ``on_tilt(TiltPreview)`` is called once the tilt of the whole session is known,
         before activity, gait and hip-hiking (progressive display).

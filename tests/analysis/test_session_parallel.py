@@ -189,3 +189,32 @@ def test_long_recordings_are_read_into_shared_memory(day, tmp_path) -> None:
     assert not os.path.exists(shared_dir)  # removed on leaving the block ...
     np.testing.assert_array_equal(rec.acc_mps2, plain.acc_mps2)  # ... the arrays stay valid
     assert parallel.npy_file(plain.time_s) is None
+
+
+@pytest.mark.skipif(not os.access("/dev/shm", os.W_OK), reason="no /dev/shm")
+def test_shared_memory_is_used_only_with_room_and_orphans_are_removed() -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    orphan = Path("/dev/shm") / f"pelviscope-{dead}-test"
+    orphan.mkdir()
+    (orphan / "x.npy").write_bytes(b"0" * 1000)
+    small = parallel.SharedArrays(1000)
+    try:
+        assert small.in_ram and small.dir.startswith("/dev/shm/")
+        assert not orphan.exists()  # its process is gone
+        assert Path(small.dir).exists()  # ours is kept
+    finally:
+        small.close()
+    free = os.statvfs("/dev/shm")
+    huge = parallel.SharedArrays(2 * free.f_bavail * free.f_frsize)
+    try:
+        assert not huge.in_ram and not huge.dir.startswith("/dev/shm/")
+    finally:
+        huge.close()

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import fft as sp_fft
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
@@ -315,14 +316,16 @@ def periodicity(
     lag_lo, lag_hi = _n(params.gait_period_s[0], rate_hz), _n(params.gait_period_s[1], rate_hz)
     out = np.zeros(centres.size)
     ok = np.nonzero((centres - half >= 0) & (centres - half + w <= signal.size))[0]
-    nfft = 1 << int(np.ceil(np.log2(2 * w)))
+    # Zero padding to w + lag_hi keeps the wanted lags free of wrap-around.
+    nfft = sp_fft.next_fast_len(w + lag_hi, real=True)
     for blk in range(0, ok.size, 2048):
         sel = ok[blk : blk + 2048]
         idx = (centres[sel] - half)[:, None] + np.arange(w)[None, :]
         seg = signal[idx]
         seg = seg - seg.mean(axis=1, keepdims=True)
-        spec = np.fft.rfft(seg, nfft, axis=1)
-        ac = np.fft.irfft(spec * np.conj(spec), nfft, axis=1)[:, : lag_hi + 1]
+        spec = sp_fft.rfft(seg, nfft, axis=1)
+        power = spec.real**2 + spec.imag**2
+        ac = sp_fft.irfft(power, nfft, axis=1)[:, : lag_hi + 1]
         # Unbiased normalisation, so longer lags are not penalised.
         ac = ac / (w - np.arange(lag_hi + 1))[None, :]
         out[sel] = ac[:, lag_lo:].max(axis=1) / np.maximum(ac[:, 0], 1e-9)

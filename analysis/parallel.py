@@ -8,6 +8,7 @@ is pickled; calls are shared between this process and a pool by atomic claims
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -160,7 +161,9 @@ def prepare_workers() -> None:
     if _server_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        # Best effort: if it cannot start now, the pool reports that when it is used.
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            forkserver.ensure_running()
 
 
 def _claim(path: str) -> bool:
@@ -174,6 +177,20 @@ def _claim(path: str) -> bool:
 
 def _call_if_claimed(claim: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     return fn(*args) if _claim(claim) else None
+
+
+def make_pool(workers: int) -> tuple[ProcessPoolExecutor | None, bool]:
+    """A pool of ``workers`` processes and whether they are forked.
+
+    ``(None, False)`` when processes cannot be made here (e.g. no semaphores): the
+    caller then works alone (:func:`share_work` accepts no pool).
+    """
+    ctx = mp_context()
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=worker_init)
+    except (OSError, ImportError, NotImplementedError):
+        return None, False
+    return pool, ctx.get_start_method() == "fork"
 
 
 def share_work(

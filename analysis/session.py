@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -48,11 +47,10 @@ from analysis.hiphike import (
 from analysis.orientation import estimate_quat_wxyz
 from analysis.parallel import (
     SharedArrays,
-    mp_context,
+    make_pool,
     open_shared,
     open_shared_writable,
     share_work,
-    worker_init,
 )
 from analysis.tilt import pelvic_tilt_deg
 from recordings import Gap, Recording, load
@@ -710,6 +708,7 @@ def _analyze_in_parts(
     notes = _input_notes(rec)
     shared = SharedArrays(n * 8 * (1 + 3 + 3 + 4 + 1 + 1))  # time, acc, gyr, quat, tilts
     pool = None
+    blas_limit = None
     try:
         shared.put("time", rec.time_s)
         shared.put("acc", rec.acc_mps2)
@@ -721,9 +720,7 @@ def _analyze_in_parts(
         # those on all cores, and with every core busy with a part of the session its
         # spinning threads make them several times slower. One BLAS thread each.
         blas_limit = threadpool_limits(1, user_api="blas")
-        ctx = mp_context()
-        forked = ctx.get_start_method() == "fork"
-        pool = ProcessPoolExecutor(n_workers - 1, mp_context=ctx, initializer=worker_init)
+        pool, forked = make_pool(n_workers - 1)
         # Parts compute their tilt with their orientation once the calibration is known:
         # from the start if given, else usually after the first part (calibrate_auto
         # settles on the first 30 min when they hold standing then walking).
@@ -810,6 +807,7 @@ def _analyze_in_parts(
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        if blas_limit is not None:
             blas_limit.restore_original_limits()
         shared.close()
     return _finish(

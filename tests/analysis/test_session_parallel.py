@@ -218,3 +218,18 @@ def test_shared_memory_is_used_only_with_room_and_orphans_are_removed() -> None:
         assert not huge.in_ram and not huge.dir.startswith("/dev/shm/")
     finally:
         huge.close()
+
+
+def test_parts_without_worker_processes(day, results, monkeypatch) -> None:
+    """Where no process can be started (e.g. no semaphores), this process does every part."""
+
+    def no_pool(*args, **kwargs):
+        raise OSError(38, "Function not implemented")
+
+    _, parts = results
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(session, "PART_S", 1800.0)
+    alone = analyze_recording(day, workers=2)
+    np.testing.assert_array_equal(alone.lateral_tilt_deg, parts.lateral_tilt_deg)
+    np.testing.assert_array_equal(alone.activity, parts.activity)
+    assert alone.episodes == parts.episodes

@@ -214,19 +214,12 @@ def share_work(
     process takes any; ``after(i)`` here after each call ``i`` this process ran.
     """
     n = len(calls)
-    if pool is None:
-        if first is not None:
-            first()
-        results_here = []
-        for i, args in enumerate(calls):
-            results_here.append(fn(*args))
-            if after is not None:
-                after(i)
-        return results_here
     tag = os.path.join(claim_dir, f"claim-{uuid.uuid4().hex}")
     futures: dict[int, Future[Any]] = {}
 
     def submit_all() -> None:
+        if pool is None:
+            return
         try:
             for i in reversed(range(n)):
                 futures[i] = pool.submit(_call_if_claimed, f"{tag}-{i}", fn, calls[i])
@@ -246,7 +239,7 @@ def share_work(
     results: list[Any] = [None] * n
     done_here = [False] * n
     for i in range(n):
-        if not _claim(f"{tag}-{i}"):
+        if pool is not None and not _claim(f"{tag}-{i}"):
             break  # the pool has started this call, and so every later one
         results[i], done_here[i] = fn(*calls[i]), True
         if after is not None:

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.transform import Rotation
 
 __all__ = [
+    "BLOCK_ROWS",
     "conjugate",
     "from_matrix",
     "inclination_error_deg",
@@ -28,8 +29,9 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
-#: Rows per block of the element-wise functions on long arrays.
-_BLOCK = 1 << 15
+#: Rows per block of element-wise work on long arrays: blocks fit the CPU cache, where
+#: full-length temporaries would spend most of the time being allocated (page faults).
+BLOCK_ROWS = 1 << 15
 
 
 def _as_quat(quat_wxyz: ArrayLike) -> Array:
@@ -193,12 +195,10 @@ def up_in_sensor(quat_wxyz: ArrayLike) -> Array:
     q = _as_quat(quat_wxyz)
     flat = q.reshape(-1, 4)
     out = np.empty((flat.shape[0], 3))
-    # In blocks that fit the CPU cache: long sessions would otherwise spend most of the
-    # time allocating (page-faulting) full-length temporaries.
     with np.errstate(invalid="ignore", divide="ignore"):
-        for i in range(0, flat.shape[0], _BLOCK):
-            w, x, y, z = flat[i : i + _BLOCK].T
-            o = out[i : i + _BLOCK]
+        for i in range(0, flat.shape[0], BLOCK_ROWS):
+            w, x, y, z = flat[i : i + BLOCK_ROWS].T
+            o = out[i : i + BLOCK_ROWS]
             # Normalising q scales these quadratic forms by 1 / |q|^2: divide once instead.
             scale = 2.0 / (w * w + x * x + y * y + z * z)
             o[:, 0] = (x * z - w * y) * scale

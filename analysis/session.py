@@ -487,11 +487,13 @@ def _orientation_part(paths: dict[str, str], part: tuple[int, int, int, int], ra
     return True
 
 
-def _publish_calibration(paths: dict[str, str], cal: Calibration) -> None:
+def _publish_calibration(
+    paths: dict[str, str], cal: Calibration, standing_tilt_deg: float | None
+) -> None:
     """Make the final calibration known to the parts still to come (atomic)."""
     tmp = paths["calibration"] + ".tmp"
     with open(tmp, "wb") as f:
-        pickle.dump(cal, f)
+        pickle.dump(_with_standing_tilt(cal, standing_tilt_deg), f)
     os.replace(tmp, paths["calibration"])
 
 
@@ -633,11 +635,17 @@ def _calibrate(
         except CalibrationError as exc:
             cal_error = str(exc)
             notes.append(f"calibration failed: {exc}; tilt angles and step sides are not reported")
-    if calibration is not None and standing_tilt_deg is not None:
-        calibration = calibration.with_standing_tilt(standing_tilt_deg)
     if calibration is not None:
+        calibration = _with_standing_tilt(calibration, standing_tilt_deg)
         notes.extend(calibration.quality.notes)
     return calibration, cal_error
+
+
+def _with_standing_tilt(calibration: Calibration, standing_tilt_deg: float | None) -> Calibration:
+    """The calibration with the measured absolute standing tilt, if one was given."""
+    if standing_tilt_deg is None:
+        return calibration
+    return calibration.with_standing_tilt(standing_tilt_deg)
 
 
 _Gait = tuple[FloatArray, NDArray[np.str_], FloatArray, list[dict[str, Any]], list[str]]
@@ -725,13 +733,8 @@ def _analyze_in_parts(
         # from the start if given, else usually after the first part (calibrate_auto
         # settles on the first 30 min when they hold standing then walking).
         shared.paths["calibration"] = os.path.join(shared.dir, "calibration.pickle")
-        with_tilt = (
-            (lambda c: c.with_standing_tilt(standing_tilt_deg))
-            if standing_tilt_deg is not None
-            else (lambda c: c)
-        )
         if calibration is not None:
-            _publish_calibration(shared.paths, with_tilt(calibration))
+            _publish_calibration(shared.paths, calibration, standing_tilt_deg)
         early: Calibration | None = None
 
         def after_orientation(i: int) -> None:
@@ -745,7 +748,7 @@ def _analyze_in_parts(
                     time_s=rec.time_s[: bounds[1]],
                 )
                 if early is not None:
-                    _publish_calibration(shared.paths, with_tilt(early))
+                    _publish_calibration(shared.paths, early, standing_tilt_deg)
 
         report(0.05, "orientation")
         tilted = share_work(

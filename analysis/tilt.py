@@ -19,7 +19,6 @@ from analysis.calibration import Calibration
 from analysis.orientation import OrientationParams, OrientationTracker
 
 FloatArray = NDArray[np.float64]
-_BLOCK = 1 << 15
 
 
 def tilt_from_up_deg(
@@ -29,10 +28,11 @@ def tilt_from_up_deg(
     u = np.asarray(up_pelvis, dtype=float)
     flat = u.reshape(-1, 3)
     anterior, lateral = np.empty(flat.shape[0]), np.empty(flat.shape[0])
-    for i in range(0, flat.shape[0], _BLOCK):  # cache-sized blocks: no long temporaries
-        b = flat[i : i + _BLOCK]
-        anterior[i : i + _BLOCK] = np.degrees(np.arctan2(-b[:, 0], b[:, 2])) + standing_tilt_deg
-        lateral[i : i + _BLOCK] = np.degrees(np.arcsin(np.clip(b[:, 1], -1.0, 1.0)))
+    step = quat.BLOCK_ROWS
+    for i in range(0, flat.shape[0], step):
+        b = flat[i : i + step]
+        anterior[i : i + step] = np.degrees(np.arctan2(-b[:, 0], b[:, 2])) + standing_tilt_deg
+        lateral[i : i + step] = np.degrees(np.arcsin(np.clip(b[:, 1], -1.0, 1.0)))
     shape = u.shape[:-1]
     return anterior.reshape(shape)[()], lateral.reshape(shape)[()]  # [()]: scalars for one vector
 

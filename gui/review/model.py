@@ -178,11 +178,7 @@ def open_session(
             report(0.05 + 0.9 * fraction, stage)
 
         def tilt_known(tilt: TiltPreview) -> None:
-            pyramids.append(
-                MinMaxPyramid(
-                    tilt.time_s, (tilt.anterior_tilt_deg, tilt.lateral_tilt_deg), rec.rate_hz
-                )
-            )
+            pyramids.append(_pyramid(tilt, rec.rate_hz))
             if on_preview is not None:
                 on_preview(
                     Preview(p, tilt, pyramids[0], rec.rate_hz, dict(rec.meta), list(rec.gaps),
@@ -196,7 +192,7 @@ def open_session(
         timings["analysis"] = time.perf_counter() - t0
         report(0.95, "preparing the view")
         t0 = time.perf_counter()
-        pyramid = pyramids[0] if pyramids else _pyramid(result)
+        pyramid = pyramids[0] if pyramids else _pyramid(result, result.rate_hz)
         derived = derive(result)
         timings["view"] = time.perf_counter() - t0
         key = key or start_hash()
@@ -219,9 +215,9 @@ def open_session(
     )
 
 
-def _pyramid(result: SessionResult) -> MinMaxPyramid:
-    r = result
-    return MinMaxPyramid(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
+def _pyramid(tilt: SessionResult | TiltPreview, rate_hz: float) -> MinMaxPyramid:
+    """The anterior and lateral tilt curves, min/max decimated for display."""
+    return MinMaxPyramid(tilt.time_s, (tilt.anterior_tilt_deg, tilt.lateral_tilt_deg), rate_hz)
 
 
 def recalibrate(
@@ -349,7 +345,6 @@ class SessionView:
     the rest of the session is still being analysed).
     """
 
-    complete: bool = False
     path: Path
     time_s: FloatArray
     pyramid: MinMaxPyramid
@@ -415,8 +410,6 @@ class ReviewModel(SessionView):
         The user's annotations (:func:`gui.review.notes.load_notes`).
     """
 
-    complete = True
-
     def __init__(self, session: LoadedSession, notes: Notes | None = None) -> None:
         self.session = session
         self.path = session.path
@@ -449,7 +442,7 @@ class ReviewModel(SessionView):
         if not full:
             return
         self.time_s = r.time_s
-        self.pyramid = pyramid or _pyramid(r)
+        self.pyramid = pyramid or _pyramid(r, r.rate_hz)
         codes = getattr(r, "activity_codes", None)  # a cached result has them
         if codes is None:
             codes = np.full(r.time_s.shape, -1, dtype=np.int8)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 from typing import Any
 
-import numpy as np
 from bumble import gatt
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection
@@ -127,38 +125,32 @@ class VendorSensor(EmulatedSensor):
         if self._stream_task is None:
             self._stream_task = asyncio.ensure_future(self._stream(connection))
 
+    def stream_while_subscribed(
+        self, connection: Connection, char: Any, stream_char: Any, enabled: bool
+    ) -> None:
+        """For vendors whose stream runs while ``stream_char``'s notifications are on."""
+        if char is stream_char or getattr(char, "uuid", None) == stream_char.uuid:
+            if enabled:
+                self.start_streaming(connection)
+            else:
+                self._stop_stream()
+
     async def _stream(self, connection: Connection) -> None:
         rate = self.stream_rate_hz
-        period_us = 1e6 / rate
-        g = math.ceil((self.device_time_us(self.clock()) - self._d0_us) / period_us)
+        g = self._first_tick(rate)
         t0 = self.clock()
         next_hangup = self.faults.disconnect_every_s
         while True:
             n = self.samples_per_notification(connection.att_mtu)
-            d_us = self._d0_us + (g + np.arange(n, dtype=np.float64)) * period_us
-            due = float(self.host_time_of(d_us[-1:] * 1e-6)[0])
-            now = self.clock()
-            if due > now:
-                await asyncio.sleep((due - now) / self._scale)
-            idx = np.rint((g + np.arange(n)) * self.signal_rate_hz / rate).astype(np.int64)
-            idx %= self.acc_mps2.shape[0]
+            d_us, idx = await self._next_samples(g, n, rate)
             packets = self.encode(self.acc_mps2[idx], self.gyr_rps[idx], d_us)
             g += n
-            if self._corrupt_next or self._rng.random() < self.faults.corrupt_rate:
-                self._corrupt_next = max(0, self._corrupt_next - 1)
-                self.corrupted_frames += 1
+            if self._corrupt_this():
                 char, value, ind = packets[0]
                 packets[0] = (char, value[: max(1, len(value) - 5)], ind)
-            if self._rng.random() < self.faults.drop_rate:
-                self.dropped_frames += 1
-            else:
+            if not self._drop_this():
                 self.sent_frames += 1
                 for char, value, ind in packets:
                     self.sent_notifications += 1
                     await self._send(connection, char, value, ind)
-            if next_hangup is not None and self.clock() - t0 >= next_hangup:
-                next_hangup += self.faults.disconnect_every_s or 0.0
-                if self.faults.vanish_s > 0:
-                    self._spawn(self.vanish(self.faults.vanish_s))
-                else:
-                    self._spawn(self.hang_up())
+            next_hangup = self._hang_up_when_due(self.clock() - t0, next_hangup)

@@ -300,38 +300,70 @@ class EmulatedSensor:
             self._stream_task.cancel()
             self._stream_task = None
 
+    # Both personalities (ours and the vendors') stream through these, so that sample
+    # timing and fault injection are the same whatever the profile.
+    def _first_tick(self, rate_hz: float) -> int:
+        """Index of the device's next sample tick at ``rate_hz`` (ticks from ``_d0_us``)."""
+        return math.ceil((self.device_time_us(self.clock()) - self._d0_us) / (1e6 / rate_hz))
+
+    async def _next_samples(
+        self, g: int, n: int, rate_hz: float
+    ) -> tuple[FloatArray, NDArray[np.int64]]:
+        """Wait until ticks ``g .. g + n - 1`` are taken; their device times (us) and rows."""
+        d_us = self._d0_us + (g + np.arange(n, dtype=np.float64)) * (1e6 / rate_hz)
+        due = float(self.host_time_of(d_us[-1:] * 1e-6)[0])
+        now = self.clock()
+        if due > now:
+            await asyncio.sleep((due - now) / self._scale)
+        idx = np.rint((g + np.arange(n)) * self.signal_rate_hz / rate_hz).astype(np.int64)
+        idx %= self.acc_mps2.shape[0]
+        return d_us, idx
+
+    def _corrupt_this(self) -> bool:
+        """Whether to corrupt this frame (asked for, or at ``corrupt_rate``); counted."""
+        if self._corrupt_next or self._rng.random() < self.faults.corrupt_rate:
+            self._corrupt_next = max(0, self._corrupt_next - 1)
+            self.corrupted_frames += 1
+            return True
+        return False
+
+    def _drop_this(self) -> bool:
+        """Whether to drop this frame (at ``drop_rate``); counted."""
+        if self._rng.random() < self.faults.drop_rate:
+            self.dropped_frames += 1
+            return True
+        return False
+
+    def _hang_up_when_due(self, streamed_s: float, due_s: float | None) -> float | None:
+        """Hang up (or vanish) once ``streamed_s`` reaches ``due_s``; the next due time."""
+        if due_s is None or streamed_s < due_s:
+            return due_s
+        if self.faults.vanish_s > 0:
+            self._spawn(self.vanish(self.faults.vanish_s))
+        else:
+            self._spawn(self.hang_up())
+        return due_s + (self.faults.disconnect_every_s or 0.0)
+
     async def _stream(self, connection: Connection) -> None:
         cfg = self.config
         rate = cfg.rate_hz
-        period_us = 1e6 / rate
-        # First sample: the next tick of the device's sample clock.
-        g = math.ceil((self.device_time_us(self.clock()) - self._d0_us) / period_us)
+        g = self._first_tick(rate)
         t_stream0 = self.clock()
         next_hangup = self.faults.disconnect_every_s
         next_battery_s = 60.0
         while True:
             n = cfg.batch or pp.samples_per_frame(connection.att_mtu)
             n = min(n, pp.samples_per_frame(connection.att_mtu))
-            d_us = self._d0_us + (g + np.arange(n, dtype=np.float64)) * period_us
-            due = float(self.host_time_of(d_us[-1:] * 1e-6)[0])
-            now = self.clock()
-            if due > now:
-                await asyncio.sleep((due - now) / self._scale)
-            idx = np.rint((g + np.arange(n)) * self.signal_rate_hz / rate).astype(np.int64)
-            idx %= self.acc_mps2.shape[0]
+            d_us, idx = await self._next_samples(g, n, rate)
             frame = pp.encode_frame(
                 self._seq, int(d_us[0]), self.acc_mps2[idx], self.gyr_rps[idx], rate_hz=rate,
                 acc_range_g=cfg.acc_range_g, gyr_range_dps=cfg.gyr_range_dps,
             )
             self._seq = (self._seq + 1) % pp.SEQ_MODULUS
             g += n
-            if self._corrupt_next or self._rng.random() < self.faults.corrupt_rate:
-                self._corrupt_next = max(0, self._corrupt_next - 1)
-                self.corrupted_frames += 1
+            if self._corrupt_this():
                 frame = frame[: len(frame) - 5]
-            if self._rng.random() < self.faults.drop_rate:
-                self.dropped_frames += 1
-            elif self.device is not None:
+            if not self._drop_this() and self.device is not None:
                 self.sent_frames += 1
                 await self.device.notify_subscriber(connection, self._data_char, frame)
             streamed_s = self.clock() - t_stream0
@@ -340,9 +372,4 @@ class EmulatedSensor:
                 self.battery_pct = max(0, self.battery_pct - 1)
                 self._spawn(self._notify(connection, self._battery.battery_level_characteristic,
                                          self.battery_pct))
-            if next_hangup is not None and streamed_s >= next_hangup:
-                next_hangup += self.faults.disconnect_every_s or 0.0
-                if self.faults.vanish_s > 0:
-                    self._spawn(self.vanish(self.faults.vanish_s))
-                else:
-                    self._spawn(self.hang_up())
+            next_hangup = self._hang_up_when_due(streamed_s, next_hangup)

@@ -61,11 +61,7 @@ class WitMotionSensor(VendorSensor):
 
     def on_subscription(self, connection: Connection, char: Any, enabled: bool) -> None:
         """Notifications on ffe4 start (or stop) the stream."""
-        if char is self._notify_char or getattr(char, "uuid", None) == self._notify_char.uuid:
-            if enabled:
-                self.start_streaming(connection)
-            else:
-                self._stop_stream()
+        self.stream_while_subscribed(connection, char, self._notify_char, enabled)
 
     def encode(self, acc_mps2: FloatArray, gyr_rps: FloatArray,
                device_time_us: FloatArray) -> list[Packet]:
@@ -106,11 +102,7 @@ class Thingy52Sensor(VendorSensor):
 
     def on_subscription(self, connection: Connection, char: Any, enabled: bool) -> None:
         """Raw-data notifications start the stream."""
-        if getattr(char, "uuid", None) == self._raw.uuid:
-            if enabled:
-                self.start_streaming(connection)
-            else:
-                self._stop_stream()
+        self.stream_while_subscribed(connection, char, self._raw, enabled)
 
     def encode(self, acc_mps2: FloatArray, gyr_rps: FloatArray,
                device_time_us: FloatArray) -> list[Packet]:

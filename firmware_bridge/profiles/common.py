@@ -142,6 +142,17 @@ def _count_bad(decoder: StreamDecoder, exc: FrameError) -> None:
     setattr(decoder.counters, name, getattr(decoder.counters, name) + 1)
 
 
+def _decode_counting_bad(
+    decoder: StreamDecoder, profile: VendorProfile, payload: bytes | bytearray
+) -> Frame | None:
+    """``profile.decode(payload)``; a bad frame is counted on ``decoder`` and gives None."""
+    try:
+        return profile.decode(bytes(payload))
+    except FrameError as exc:
+        _count_bad(decoder, exc)
+        return None
+
+
 class VendorStreamDecoder(StreamDecoder):
     """Stream decoder for vendor sensors that stamp samples with their own clock.
 
@@ -169,11 +180,7 @@ class VendorStreamDecoder(StreamDecoder):
 
     def feed(self, payload: bytes | bytearray, host_s: float) -> Batch | None:
         """Decode one notification received at host time ``host_s``."""
-        try:
-            frame = self.profile.decode(bytes(payload))
-        except FrameError as exc:
-            _count_bad(self, exc)
-            return None
+        frame = _decode_counting_bad(self, self.profile, payload)
         if frame is None:
             return None
         self._pending = dataclasses.replace(frame, seq=self._local_seq)
@@ -225,11 +232,7 @@ class ArrivalTimedDecoder(StreamDecoder):
 
     def feed(self, payload: bytes | bytearray, host_s: float) -> Batch | None:
         """Decode one notification received at host time ``host_s``."""
-        try:
-            frame = self.profile.decode(bytes(payload))
-        except FrameError as exc:
-            _count_bad(self, exc)
-            return None
+        frame = _decode_counting_bad(self, self.profile, payload)
         if frame is None:
             return None
         n, rate = frame.n_samples, frame.rate_hz

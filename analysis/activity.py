@@ -28,7 +28,8 @@ so that an emitted label is never more than ``max_lag_s`` (2 s) behind the newes
 sample, and reports transitions as events only (their samples keep the posture label).
 
 Without calibration (``anterior_tilt_deg=None``) the posture comes from the inclination
-change relative to the first quiet upright posture (signless): sitting is then any
+change relative to the first quiet upright posture (signless), found next to walking
+(without walking, upright is unknown and still postures are ``unknown``): sitting is then any
 still posture inclined 9-60 deg from upright (a standing forward bend also reads as
 sitting), lying is > 60 deg, and transitions are located by level crossings without the
 forward-lean check. Walking and lying are as reliable as with a calibration; sitting and
@@ -670,12 +671,17 @@ def _inclination_from_upright(
             ref = walk_up
             notes.append("uncalibrated: upright reference is the mean walking posture")
     else:
-        quiet = np.nonzero(energy < 0.1)[0]
-        ref = up_f[quiet[0]] if quiet.size else up_f[0]
+        # The sensor may be worn any way round: without walking nothing says which way
+        # the pelvis is upright, and the first still posture is as likely sitting (a
+        # wheelchair user) or lying (a bed-bound patient) as standing. Calling it
+        # "standing" would invent the very finding a clinician looks for, so the still
+        # postures stay "unknown" (walking, from its rhythm, is still found).
         notes.append(
-            "uncalibrated and no walking: the first quiet posture is assumed upright; "
-            "sitting/standing labels are unreliable"
+            "uncalibrated and no walking: which way is upright is unknown, so still "
+            "postures are reported as 'unknown' (not guessed); give a mount preset or a "
+            "saved calibration to label sitting, standing and lying"
         )
+        return np.full(up_sensor.shape[0], np.nan), notes
     ref = ref / np.linalg.norm(ref)
     # Average before taking the angle: the angle of each raw sample is biased upwards.
     u = uniform_filter1d(up_sensor, _n(params.frame_s, rate_hz), axis=0, mode="nearest")

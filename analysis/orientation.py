@@ -55,6 +55,7 @@ from scipy import signal
 from analysis import quaternion
 
 __all__ = [
+    "GYR_MAX_RPS",
     "OrientationParams",
     "OrientationTracker",
     "detect_gaps",
@@ -67,8 +68,9 @@ Array = NDArray[np.float64]
 _ACC_G_RANGE = (0.5, 2.0)
 #: Median |acc| outside these bounds (m/s^2) is not a body-worn accelerometer in m/s^2.
 _ACC_PLAUSIBLE_RANGE = (3.0, 30.0)
-#: |gyr| above this (rad/s, ~2900 deg/s) means deg/s were passed (beyond usual IMU ranges).
-_GYR_MAX_RPS = 50.0
+#: |gyr| above this (rad/s, ~2900 deg/s) is beyond what a pelvis does and beyond usual IMU
+#: ranges: deg/s were passed, or (one sample) the value is corrupt (:mod:`analysis.checks`).
+GYR_MAX_RPS = 50.0
 #: Standard gravity in m/s^2, and the |acc| tolerance (m/s^2) for "quasi-static".
 _G_MPS2 = 9.81
 _QUASI_STATIC_MPS2 = 1.0
@@ -204,7 +206,7 @@ def _check_acc_units(acc_mps2: Array) -> None:
 
 
 def _check_gyr_units(gyr_rps: Array) -> None:
-    if gyr_rps.shape[0] and float(np.abs(gyr_rps).max()) > _GYR_MAX_RPS:
+    if gyr_rps.shape[0] and float(np.abs(gyr_rps).max()) > GYR_MAX_RPS:
         raise ValueError(
             f"gyr_rps reaches {float(np.abs(gyr_rps).max()):.4g} rad/s, beyond any body-worn "
             "gyroscope; it looks like deg/s - pass rad/s (multiply by pi/180)."

@@ -37,6 +37,7 @@ from analysis.calibration import (
     calibrate_from_head,
     rotation_from_up_and_anterior,
 )
+from analysis.checks import check_standing_tilt_deg, checked_recording
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
 from analysis.hiphike import (
     HipHikeEpisode,
@@ -129,9 +130,13 @@ class SessionResult:
     def gait_summary(self) -> dict[str, Any]:
         """The ``gait`` object of DESIGN section 4 (plus bout details)."""
         s = self.strides
-        steps_in_bouts = [b["n_steps"] for b in self.bouts]
-        cadences = [b["cadence_spm"] for b in self.bouts]
-        cadence = float(np.average(cadences, weights=steps_in_bouts)) if cadences else float("nan")
+        weighed = [(b["cadence_spm"], b["n_steps"]) for b in self.bouts]
+        weighed = [(c, n) for c, n in weighed if c is not None and np.isfinite(c) and n > 0]
+        cadence = (
+            float(np.average([c for c, _ in weighed], weights=[n for _, n in weighed]))
+            if weighed
+            else float("nan")
+        )
         return {
             "cadence_spm": _num(cadence),
             # Complete strides (two steps each); the stride table has one per contact.
@@ -167,18 +172,27 @@ class SessionResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The ``analyze --json`` document (DESIGN section 4)."""
+        """The ``analyze --json`` document (DESIGN section 4).
+
+        Every number in it is finite (a value that cannot be computed is None) and a
+        plain Python type: ``json.dumps(doc, allow_nan=False)`` always works.
+        """
+        return _json_safe(self._document())
+
+    def _document(self) -> dict[str, Any]:
         cal = self.calibration
         calibration: dict[str, Any]
         if cal is None:
             calibration = {
                 "method": "none",
                 "sensor_to_pelvis_quat_wxyz": None,
-                "quality": {"error": self.calibration_error},
+                "quality": {"error": self.calibration_error, "verified": False},
             }
         else:
             calibration = cal.to_dict()
             calibration.pop("format")
+            # Measured on a wearer (this session or a saved one) or only assumed (preset).
+            calibration["quality"]["verified"] = not cal.method.startswith("preset:")
         return {
             "format": FORMAT,
             "analysis_version": ANALYSIS_VERSION,
@@ -234,7 +248,24 @@ def _replace(result: SessionResult, **changes: Any) -> SessionResult:
     return replace(result, **changes)
 
 
-def _num(value: float) -> float | None:
+def _json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float None and numpy scalars/arrays as Python's."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.str_):
+        return str(value)
+    return value
+
+
+def _num(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
@@ -313,10 +344,11 @@ def _gait_on_blocks(
                     "start_s": bout.start_s + t[0],
                     "end_s": bout.end_s + t[0],
                     "n_steps": bout.n_steps,
-                    "cadence_spm": bout.cadence_spm,
-                    "stride_time_s": bout.stride_time_s,
-                    "stride_time_cv_pct": bout.stride_time_cv_pct,
-                    "step_asymmetry_pct": bout.step_asymmetry_pct,
+                    # A bout of one stride has no variability: None, not NaN.
+                    "cadence_spm": _num(bout.cadence_spm),
+                    "stride_time_s": _num(bout.stride_time_s),
+                    "stride_time_cv_pct": _num(bout.stride_time_cv_pct),
+                    "step_asymmetry_pct": _num(bout.step_asymmetry_pct),
                 }
             )
         notes.extend(w for w in res.warnings if w not in notes)
@@ -555,10 +587,15 @@ def analyze_recording(
     workers: int | None = None,
     on_tilt: Callable[[TiltPreview], None] | None = None,
 ) -> SessionResult:
-    """Analyse an in-memory recording (see :func:`analyze`)."""
+    """Analyse an in-memory recording (see :func:`analyze`).
+
+    The recording is checked first (:func:`analysis.checks.checked_recording`): samples
+    that are not numbers or beyond any sensor's range are left out as gaps (with a note),
+    unusable input raises :class:`recordings.InputError`.
+    """
     report = progress or (lambda fraction, what: None)
-    if rec.n_samples < 2:
-        raise ValueError(f"{source or 'recording'}: fewer than 2 samples - nothing to analyse")
+    standing_tilt_deg = check_standing_tilt_deg(standing_tilt_deg)
+    rec = checked_recording(rec, source)
     rate = rec.rate_hz
     n_workers = auto_workers(float(rec.time_s[-1] - rec.time_s[0]), workers)
     if n_workers > 1:

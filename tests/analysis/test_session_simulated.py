@@ -160,5 +160,8 @@ def test_a_session_without_walking_says_why_and_keeps_what_it_can():
     assert "no walking found" in doc["calibration"]["quality"]["error"]
     assert np.isnan(result.anterior_tilt_deg).all()  # no wrong angles
     assert any("calibration failed" in n for n in result.notes)
-    assert "sitting" in set(result.activity)  # activity from the uncalibrated path
+    # Nothing tells which way is upright: no posture is invented (issue 13).
+    assert set(result.activity) == {"unknown"}
+    assert any("upright is unknown" in n for n in result.notes)
+    assert doc["calibration"]["quality"]["verified"] is False
     assert result.episodes == []

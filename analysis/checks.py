@@ -1,0 +1,250 @@
+"""What the analysis accepts: checks of a recording before anything is computed from it.
+
+A recording that cannot be analysed (too short, a sample rate no body-worn IMU has, time
+in the wrong unit, accelerations in the wrong unit) raises :class:`recordings.InputError`
+with one plain sentence. A recording with a few impossible samples (NaN, infinity, beyond
+any body-worn sensor's range: a corrupt value, not a measurement) is analysed without
+them: they become gaps with a note, exactly like lost packets, and are never used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.orientation import GYR_MAX_RPS
+from recordings import Gap, InputError, Recording
+
+FloatArray = NDArray[np.float64]
+
+#: Sample rates a body-worn IMU analysis is meaningful for. Below 5 Hz steps (up to
+#: ~2.5 Hz) are not sampled and the gait filters cannot be designed; above 2 kHz the
+#: input is not an IMU stream (or time_s is not in seconds).
+MIN_RATE_HZ = 5.0
+MAX_RATE_HZ = 2000.0
+#: Shortest session analysed: two seconds hold one activity frame window (1 s) either
+#: side and a few tilt samples; anything shorter says nothing about posture.
+MIN_DURATION_S = 2.0
+#: Largest acceleration any body-worn accelerometer measures (+-32 g per axis); beyond it a
+#: value is corrupt, not a movement. Gyroscope: see :data:`analysis.orientation.GYR_MAX_RPS`.
+ACC_MAX_MPS2 = 32 * 9.80665
+#: More than this share of impossible samples is a unit or format problem, not damage.
+MAX_BAD_SHARE = 0.01
+#: 99th percentile of |angular rate| above this (rad/s, ~570 deg/s) means deg/s were given:
+#: a pelvis turns at most a few hundred deg/s, and only briefly.
+GYR_P99_MAX_RPS = 10.0
+#: The rate implied by the median time step may differ this much (factor) from rate_hz.
+_RATE_AGREEMENT = 2.0
+#: Standing tilt beyond this (deg) is not a standing posture (DESIGN: anterior tilt of the
+#: neutral standing posture, typically 0-20 deg).
+MAX_STANDING_TILT_DEG = 45.0
+
+
+def check_standing_tilt_deg(standing_tilt_deg: float | None) -> float | None:
+    """The measured standing tilt, or an ``InputError`` when it cannot be one.
+
+    Raises
+    ------
+    recordings.InputError
+        Not a finite number of degrees within +-:data:`MAX_STANDING_TILT_DEG`.
+    """
+    if standing_tilt_deg is None:
+        return None
+    try:
+        value = float(standing_tilt_deg)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and abs(value) <= MAX_STANDING_TILT_DEG):
+        raise InputError(
+            "standing_tilt_deg",
+            "",
+            f"must be a finite angle within +-{MAX_STANDING_TILT_DEG:g} deg (the measured "
+            f"anterior tilt of neutral standing), got {standing_tilt_deg!r}",
+        )
+    return value
+
+
+def checked_recording(rec: Recording, source: str = "") -> Recording:
+    """``rec`` ready for the analysis: impossible samples left out as gaps, or an error.
+
+    Parameters
+    ----------
+    rec : Recording
+        The session as loaded or built in memory.
+    source : str
+        Name of the input for messages (file path).
+
+    Returns
+    -------
+    Recording
+        ``rec`` itself when every sample is usable; else a copy without the samples
+        that are not numbers or beyond any body-worn sensor's range (acceleration
+        > :data:`ACC_MAX_MPS2`, angular rate > ``GYR_MAX_RPS`` on an axis), each run of
+        them a :class:`~recordings.Gap` with reason ``"out_of_range"``, and a warning.
+
+    Raises
+    ------
+    recordings.InputError
+        Too few samples or too short, time not increasing, a sample rate outside
+        :data:`MIN_RATE_HZ`-:data:`MAX_RATE_HZ` or disagreeing with the time stamps,
+        more than 1 % of the samples impossible, or units that are not m/s^2 and rad/s.
+    """
+    name = source or "recording"
+    time_s = np.asarray(rec.time_s, dtype=float)
+    acc = np.asarray(rec.acc_mps2, dtype=float)
+    gyr = None if rec.gyr_rps is None else np.asarray(rec.gyr_rps, dtype=float)
+    n = time_s.shape[0]
+    if acc.shape != (n, 3) or (gyr is not None and gyr.shape != (n, 3)):
+        raise InputError(name, "", "sample arrays of different lengths: the data are damaged")
+    if n < 2:
+        raise InputError(name, "", f"{n} sample(s): nothing to analyse")
+    bad = ~np.isfinite(time_s) | _impossible(acc, ACC_MAX_MPS2)
+    if gyr is not None:
+        bad |= _impossible(gyr, GYR_MAX_RPS)
+    _check_bad_share(name, time_s, acc, gyr, bad)
+    if bad.any():
+        rec = _without(rec, bad)
+        time_s = np.asarray(rec.time_s, dtype=float)
+        n = time_s.shape[0]
+        if n < 2:
+            raise InputError(name, "", f"{n} usable sample(s): nothing to analyse")
+    steps = np.diff(time_s)
+    if (steps <= 0).any():
+        i = int(np.argmax(steps <= 0)) + 1
+        raise InputError(
+            name,
+            f"sample {i}",
+            f"time {time_s[i]:.6g} s is not after the previous sample's {time_s[i - 1]:.6g} s: "
+            "samples must be in time order, each once",
+        )
+    _check_rate(name, float(rec.rate_hz), float(np.median(steps)))
+    duration_s = float(time_s[-1] - time_s[0])
+    if duration_s < MIN_DURATION_S:
+        raise InputError(
+            name,
+            "",
+            f"only {duration_s:.3g} s of data: at least {MIN_DURATION_S:g} s are needed",
+        )
+    return rec
+
+
+def _impossible(values: FloatArray, limit: float) -> NDArray[np.bool_]:
+    with np.errstate(invalid="ignore"):
+        return np.asarray(~(np.abs(values) <= limit).all(axis=1))
+
+
+def _check_bad_share(
+    name: str,
+    time_s: FloatArray,
+    acc: FloatArray,
+    gyr: FloatArray | None,
+    bad: NDArray[np.bool_],
+) -> None:
+    """Many impossible values, or a wrong scale overall, is a unit problem: refuse."""
+    share = float(bad.mean())
+    if share > MAX_BAD_SHARE:
+        first = int(np.argmax(bad))
+        raise InputError(
+            name,
+            f"sample {first}",
+            f"{100 * share:.1f} % of the samples are not numbers or beyond any body-worn "
+            f"sensor's range (+-{ACC_MAX_MPS2:.0f} m/s^2, +-{GYR_MAX_RPS:g} rad/s): wrong units "
+            "(acceleration must be m/s^2, angular rate rad/s) or damaged data",
+        )
+    good = ~bad
+    if not good.any():
+        return
+    median_mps2 = float(np.median(np.linalg.norm(acc[good], axis=1)))
+    if 0.5 <= median_mps2 <= 2.0:
+        raise InputError(
+            name,
+            "column acc",
+            f"median acceleration {median_mps2:.3g}: this looks like g, not m/s^2 "
+            "(use the acceleration unit option, or multiply by 9.80665)",
+        )
+    if not 3.0 <= median_mps2 <= 30.0:
+        raise InputError(
+            name,
+            "column acc",
+            f"median acceleration {median_mps2:.3g} m/s^2: a worn accelerometer reads about "
+            "9.81 m/s^2 at rest, so the unit or the data are wrong",
+        )
+    if gyr is not None:
+        p99_rps = float(np.percentile(np.abs(gyr[good]).max(axis=1), 99))
+        if p99_rps > GYR_P99_MAX_RPS:
+            raise InputError(
+                name,
+                "column gyr",
+                f"angular rate is above {p99_rps:.3g} rad/s for 1 % of the time, more than a "
+                "pelvis turns: this looks like deg/s, not rad/s (use the angular-rate unit "
+                "option, or multiply by pi/180)",
+            )
+
+
+def _check_rate(name: str, rate_hz: float, median_step_s: float) -> None:
+    if not (math.isfinite(rate_hz) and MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ):
+        hint = ""
+        if math.isfinite(rate_hz) and rate_hz > 0:
+            if MIN_RATE_HZ <= rate_hz * 1000 <= MAX_RATE_HZ:
+                hint = "; is time_s in milliseconds?"
+            elif rate_hz > MAX_RATE_HZ:
+                hint = "; is time_s in seconds?"
+        raise InputError(
+            name,
+            "",
+            f"sample rate {rate_hz:.4g} Hz is outside {MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz, "
+            f"the range of body-worn IMUs{hint}",
+        )
+    implied_hz = 1.0 / median_step_s
+    if not 1 / _RATE_AGREEMENT <= implied_hz / rate_hz <= _RATE_AGREEMENT:
+        hint = "; is time_s in milliseconds?" if 500 <= rate_hz / implied_hz <= 2000 else ""
+        raise InputError(
+            name,
+            "column time_s",
+            f"samples are {median_step_s:.4g} s apart but the sample rate is {rate_hz:.4g} Hz"
+            f"{hint}",
+        )
+
+
+def _without(rec: Recording, bad: NDArray[np.bool_]) -> Recording:
+    """``rec`` without the ``bad`` samples; each run of them becomes a gap."""
+    time_s = np.asarray(rec.time_s, dtype=float)
+    keep = ~bad
+    idx = np.nonzero(bad)[0]
+    starts = idx[np.concatenate(([True], np.diff(idx) > 1))]
+    ends = idx[np.concatenate((np.diff(idx) > 1, [True]))] + 1
+    gaps = list(rec.gaps)
+    for a, b in zip(starts, ends, strict=True):
+        before = time_s[a - 1] if a > 0 else time_s[b] if b < time_s.size else math.nan
+        after = time_s[b] if b < time_s.size else before
+        if math.isfinite(before) and math.isfinite(after):
+            gaps.append(Gap(float(before), float(after), int(b - a), "out_of_range"))
+    gaps.sort(key=lambda g: g.start_s)
+    first = int(idx[0])
+    where = f"{time_s[first]:.2f} s" if math.isfinite(time_s[first]) else f"sample {first}"
+    note = (
+        f"{idx.size} sample(s) not numbers or beyond any body-worn sensor's range (first at "
+        f"{where}) were left out as gaps"
+    )
+
+    def sel(x: FloatArray | None) -> FloatArray | None:
+        return None if x is None else np.asarray(x)[keep]
+
+    acc = np.asarray(rec.acc_mps2)[keep]
+    return replace(
+        rec,
+        time_s=time_s[keep],
+        acc_mps2=acc,
+        gyr_rps=sel(rec.gyr_rps),
+        mag=sel(rec.mag) if rec.mag is not None and len(rec.mag) == bad.size else rec.mag,
+        device_time_s=(
+            sel(rec.device_time_s)
+            if rec.device_time_s is not None and len(rec.device_time_s) == bad.size
+            else rec.device_time_s
+        ),
+        gaps=gaps,
+        warnings=[*rec.warnings, note],
+    )

@@ -1,15 +1,31 @@
 """The ``pelviscope`` command: one sub-command per module in :mod:`pelviscope.commands`.
 
-Exit status 0 on success, 2 on bad usage or bad input with one line on stderr
-(DESIGN section 5). User errors never print a traceback.
+Exit status 0 on success, 2 on bad usage or bad input (including files that cannot be
+read or written: disk full, permissions, a folder in the way, not enough memory), with
+one line per failure on stderr naming the file, the position and the reason
+(DESIGN section 5). Anything else is a bug in pelviscope: exit status 1, one line
+naming a log file that holds the traceback. No traceback ever reaches the terminal,
+also not from threads the command starts. Ctrl-C gives exit status 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import errno
 import importlib
+import math
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from pelviscope import __version__
 
@@ -25,6 +41,29 @@ COMMANDS = {
     "export": "Convert a recording to CSV or a CSV to a recording.",
 }
 
+OVERWRITE_HELP = "replace output files that exist already (default: refuse, exit status 2)"
+
+#: Plain reasons for the operating-system errors a user can meet on a file.
+_OS_REASONS = {
+    errno.ENOENT: "file not found",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.EISDIR: "is a directory",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.ELOOP: "too many symbolic links (or a symbolic link where none is followed)",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EFBIG: "the file is too large",
+    errno.EIO: "input/output error on the disk",
+    errno.EEXIST: "exists already",
+    errno.ENXIO: "no such device",
+    errno.ENODEV: "no such device",
+    errno.EMFILE: "too many open files",
+    errno.ENFILE: "too many open files",
+}
+
 
 class UsageError(Exception):
     """Bad command-line usage; printed as one line, exit status 2."""
@@ -32,8 +71,67 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        # One line (DESIGN section 5); the usage is one --help away.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# --- argument types: bad values are refused by the parser with one line -------------
+
+
+def number_in(
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    what: str = "",
+) -> Callable[[str], float]:
+    """An argparse ``type`` accepting a finite float within ``[low, high]``.
+
+    Parameters
+    ----------
+    low, high : float, optional
+        Bounds (inclusive unless ``low_open``); None for no bound.
+    low_open : bool
+        Exclude ``low`` itself (e.g. "positive").
+    what : str
+        Why the range, appended to the error (e.g. "the sensor's range").
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r}: give a finite number")
+        too_low = low is not None and (value <= low if low_open else value < low)
+        too_high = high is not None and value > high
+        if too_low or too_high:
+            lo = "" if low is None else f"{'above' if low_open else 'at least'} {low:g}"
+            hi = "" if high is None else f"at most {high:g}"
+            why = f" ({what})" if what else ""
+            raise argparse.ArgumentTypeError(
+                f"{text}: must be {' and '.join(s for s in (lo, hi) if s)}{why}"
+            )
+        return value
+
+    return parse
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for a count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be at least 1")
+    return value
+
+
+def add_overwrite(parser: argparse.ArgumentParser) -> None:
+    """Add the ``--overwrite`` flag every command that writes files has."""
+    parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,23 +150,176 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+# --- the error boundary ---------------------------------------------------------------
+
+
+def log_folder() -> Path:
+    """Where internal-error logs go: ``$XDG_STATE_HOME/pelviscope/logs`` (or ~/.local/state)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    return Path(base) / "pelviscope" / "logs"
+
+
+def _open_new_log() -> tuple[Path, Any]:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for folder in (log_folder(), Path(tempfile.gettempdir()) / f"pelviscope-logs-{os.getuid()}"):
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for n in range(100):
+                path = folder / f"{stamp}-{os.getpid()}{f'-{n}' if n else ''}.log"
+                try:
+                    fd = os.open(path, flags, 0o600)
+                except FileExistsError:
+                    continue
+                return path, open(fd, "w", encoding="utf-8")
+    raise OSError(errno.EACCES, "no writable folder for the log")
+
+
+def write_log(exc: BaseException, *, context: str = "") -> str:
+    """Write ``exc``'s traceback to a new log file; return its path (or why there is none)."""
+    try:
+        path, f = _open_new_log()
+        with f:
+            f.write(f"pelviscope {__version__}, Python {sys.version.split()[0]}\n")
+            f.write(f"command line: {' '.join(sys.argv)}\n")
+            if context:
+                f.write(f"{context}\n")
+            f.write("".join(traceback.format_exception(exc)))
+            for w in _CAUGHT_WARNINGS:
+                f.write(f"warning before the error: {w}\n")
+        return str(path)
+    except Exception:  # never let reporting a bug raise another one
+        return "(no log: no writable folder)"
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """``text`` squeezed onto one line (and shortened) for the terminal."""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def os_reason(exc: OSError) -> str:
+    """A plain reason for an operating-system error."""
+    return _OS_REASONS.get(exc.errno or 0) or one_line(exc.strerror or exc)
+
+
+def internal_error_line(exc: BaseException, log: str) -> str:
+    """The one line describing a bug in pelviscope."""
+    return (
+        f"internal error ({type(exc).__name__}: {one_line(exc, 160)}); "
+        f"please report it with the log {log}"
+    )
+
+
+def classify(exc: BaseException, context_file: str | None = None) -> tuple[int, str]:
+    """Exit status and one-line message (without the command prefix) for a failure.
+
+    Status 2 for bad usage or input and for files that cannot be read or written, 1 for
+    a bug (after writing its traceback to a log file).
+    """
     from recordings.errors import InputError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if isinstance(exc, InputError | UsageError):
+        return 2, f"error: {one_line(exc, 1000)}"
+    if isinstance(exc, MemoryError):
+        return 2, f"error: {context_file or 'input'}: not enough memory to process it"
+    if isinstance(exc, OSError) and (exc.filename or exc.errno in _OS_REASONS):
+        name = exc.filename or context_file or "?"
+        return 2, f"error: {name}: {os_reason(exc)}"
+    return 1, internal_error_line(exc, write_log(exc))
+
+
+#: The file a command is working on, named in messages for errors that do not name one.
+_CURRENT_FILE: list[str] = []
+#: Python warnings seen during the command (kept for the log, not printed).
+_CAUGHT_WARNINGS: list[str] = []
+
+
+@contextlib.contextmanager
+def working_on(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Name ``path`` in any error raised inside this block that names no file itself."""
+    _CURRENT_FILE.append(str(path))
+    try:
+        yield
+    finally:
+        _CURRENT_FILE.pop()
+
+
+@contextlib.contextmanager
+def _boundary_hooks(command: str) -> Iterator[None]:
+    """Threads and late errors: one line and a log, never a traceback on the terminal."""
+
+    def thread_hook(hook_args: threading.ExceptHookArgs) -> None:
+        if hook_args.exc_value is None or isinstance(hook_args.exc_value, SystemExit):
+            return
+        _, message = classify(hook_args.exc_value, _CURRENT_FILE[-1] if _CURRENT_FILE else None)
+        print(f"pelviscope {command}: {message}", file=sys.stderr)
+
+    def sys_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if isinstance(value, KeyboardInterrupt):
+            print(f"pelviscope {command}: interrupted", file=sys.stderr)
+            return
+        print(
+            f"pelviscope {command}: {internal_error_line(value, write_log(value))}", file=sys.stderr
+        )
+
+    def unraisable_hook(u: Any) -> None:
+        if u.exc_value is not None:
+            _CAUGHT_WARNINGS.append(f"ignored {type(u.exc_value).__name__}: {u.exc_value}")
+
+    def show_warning(
+        message: Any,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        _CAUGHT_WARNINGS.append(f"{category.__name__}: {message} ({filename}:{lineno})")
+
+    saved = (threading.excepthook, sys.excepthook, sys.unraisablehook, warnings.showwarning)
+    threading.excepthook = thread_hook
+    sys.excepthook = sys_hook
+    sys.unraisablehook = unraisable_hook
+    warnings.showwarning = show_warning
+    try:
+        yield
+    finally:
+        threading.excepthook, sys.excepthook, sys.unraisablehook, warnings.showwarning = saved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a bad argument (one line printed)
+            return exc.code if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:
+        print("pelviscope: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a broken installation (a command module failing to import)
+        print(f"pelviscope: {internal_error_line(exc, write_log(exc))}", file=sys.stderr)
+        return 1
     if args.command is None:
         parser.print_help()
         return 2
-    try:
-        return int(args._module.run(args) or 0)
-    except (InputError, UsageError) as exc:
-        print(f"pelviscope {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:
-        print(f"pelviscope {args.command}: error: {exc.filename}: file not found", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"pelviscope {args.command}: interrupted", file=sys.stderr)
-        return 130
+    command = args.command
+    _CAUGHT_WARNINGS.clear()
+    with _boundary_hooks(command):
+        try:
+            return int(args._module.run(args) or 0)
+        except KeyboardInterrupt:
+            print(f"pelviscope {command}: interrupted", file=sys.stderr)
+            return 130
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else 1
+        except BaseException as exc:  # the boundary: every failure is one line
+            status, message = classify(exc, _CURRENT_FILE[-1] if _CURRENT_FILE else None)
+            print(f"pelviscope {command}: {message}", file=sys.stderr)
+            return status
+        finally:
+            _CURRENT_FILE.clear()

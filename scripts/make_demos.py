@@ -28,4 +28,7 @@ if __name__ == "__main__":
     DEMO.mkdir(parents=True, exist_ok=True)
     for name, args in SESSIONS.items():
         out = DEMO / f"{name}.psrec"
-        main(["simulate", str(out), *args, "--truth", str(DEMO / f"{name}.truth.json")])
+        truth = DEMO / f"{name}.truth.json"
+        status = main(["simulate", str(out), *args, "--truth", str(truth), "--overwrite"])
+        if status:
+            raise SystemExit(status)

@@ -1,19 +1,34 @@
-"""``pelviscope analyze``: recording(s) or CSV(s) -> JSON, per-sample CSV, HTML report."""
+"""``pelviscope analyze``: recording(s) or CSV(s) -> JSON, per-sample CSV, HTML report.
+
+One input: the outputs asked for, each written on its own (one failing does not stop
+the others or lose the analysis). Several inputs or a folder: a batch that always
+finishes with its summary table and "N of M analysed"; one line on stderr per file that
+failed. Exit status 0 only when every input was analysed and every output written,
+2 otherwise (1 if the failure was a bug in pelviscope).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
-import json
+import math
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from pelviscope.cli import UsageError
+from pelviscope.cli import UsageError, add_overwrite, number_in, positive_int, working_on
+from pelviscope.common import STANDING_TILT_MAX_DEG
 
 INPUT_SUFFIXES = {".psrec", ".csv", ".txt"}
+#: Sample rates pelviscope can analyse: body-worn IMUs stream at 10-2000 Hz. Outside
+#: this range the time column is in the wrong unit (ms, us) or the file is not an IMU's.
+MIN_RATE_HZ = 5.0
+MAX_RATE_HZ = 10_000.0
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -28,9 +43,20 @@ def register(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--csv", type=Path, metavar="OUT", help="per-sample table")
     out.add_argument("--report", type=Path, metavar="OUT.html", help="printable HTML report")
     batch = parser.add_argument_group("batch (several inputs or a folder)")
-    batch.add_argument("--out-dir", type=Path, help="write <name>.json/.html for every input here")
+    batch.add_argument(
+        "--out-dir",
+        type=Path,
+        help="write <name>.json/.html for every input here (names made unique: "
+        "<stem>, else <stem>_<ext>, else <folder>_<stem>_<ext>)",
+    )
     batch.add_argument("--summary-csv", type=Path, help="cohort summary table (default: stdout)")
-    batch.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    batch.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=os.cpu_count() or 1,
+        help="parallel processes (default: one per core)",
+    )
+    add_overwrite(parser)
     units = parser.add_argument_group("input")
     units.add_argument(
         "--acc-unit", choices=("mps2", "g"), default="mps2", help="CSV accelerometer unit"
@@ -45,19 +71,23 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--save-calibration", type=Path, metavar="FILE", help="save the calibration used"
     )
     cal.add_argument(
-        "--standing-tilt-deg", type=float, help="measured absolute standing anterior tilt"
+        "--standing-tilt-deg",
+        type=number_in(-STANDING_TILT_MAX_DEG, STANDING_TILT_MAX_DEG, what="a standing pelvis"),
+        help="measured absolute standing anterior tilt (-45..45)",
     )
     hh = parser.add_argument_group("hip-hike thresholds")
     for f in _tunable_fields(HipHikeParams):
         hh.add_argument(
             f"--{f.name.replace('_', '-')}",
             dest=f"hh_{f.name}",
-            type=type(f.default),
+            type=int if isinstance(f.default, int) else number_in(),
             default=None,
             metavar="X",
             help=f"(default {f.default})",
         )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stdout")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no summary on stdout, no warnings on stderr"
+    )
 
 
 def _tunable_fields(cls: type) -> list[dataclasses.Field[Any]]:
@@ -76,39 +106,79 @@ def _hip_hike_params(args: argparse.Namespace) -> Any:
 
 
 def _calibration(args: argparse.Namespace) -> Any:
-    from analysis.calibration import Calibration, CalibrationError, mount_preset
-    from recordings import InputError
+    from analysis.calibration import CalibrationError, mount_preset
+    from pelviscope.common import load_calibration
 
     if args.calibration and args.mount:
         raise UsageError("give either --calibration or --mount, not both")
-    try:
-        if args.mount:
+    if args.mount:
+        try:
             return mount_preset(args.mount)
-        if args.calibration:
-            try:
-                doc = json.loads(args.calibration.read_text())
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    str(args.calibration), f"line {exc.lineno}", "not valid JSON"
-                ) from None
-            return Calibration.from_dict(doc)
-    except CalibrationError as exc:
-        raise UsageError(str(exc)) from None
+        except CalibrationError as exc:
+            raise UsageError(f"--mount {args.mount}: {exc}") from None
+    if args.calibration:
+        return load_calibration(args.calibration)
     return None
 
 
 def _expand(inputs: list[Path]) -> list[Path]:
+    """Files to analyse: folders searched recursively; each file once (first mention)."""
     files: list[Path] = []
+    seen: set[str] = set()
     for p in inputs:
         if p.is_dir():
-            files.extend(
-                sorted(
-                    f for f in p.rglob("*") if f.suffix.lower() in INPUT_SUFFIXES and f.is_file()
-                )
+            found = sorted(
+                f for f in p.rglob("*") if f.suffix.lower() in INPUT_SUFFIXES and f.is_file()
             )
         else:
-            files.append(p)
+            found = [p]
+        for f in found:
+            key = os.path.realpath(f)
+            if key not in seen:
+                seen.add(key)
+                files.append(f)
     return files
+
+
+def output_names(files: list[Path]) -> list[str]:
+    """Unique, deterministic base names for the outputs of ``files`` in one folder.
+
+    The stem where it is unique (``a``); else stem and extension (``a_psrec``); else
+    with the folders that tell the files apart (``x_a_psrec``); a number as last resort.
+    Compared without case (case-insensitive file systems).
+    """
+
+    def clashing(names: list[str]) -> set[str]:
+        counts = Counter(n.casefold() for n in names)
+        return {n for n, c in counts.items() if c > 1}
+
+    names = [f.stem or f.name for f in files]
+    clash = clashing(names)
+    names = [
+        f"{n}_{f.suffix.lstrip('.')}" if n.casefold() in clash and f.suffix else n
+        for n, f in zip(names, files, strict=True)
+    ]
+    clash = clashing(names)
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        if n.casefold() in clash:
+            groups.setdefault(n.casefold(), []).append(i)
+    for members in groups.values():
+        folders = [Path(os.path.realpath(files[i])).parent for i in members]
+        common = Path(os.path.commonpath(folders))
+        for i, folder in zip(members, folders, strict=True):
+            parts = folder.relative_to(common).parts
+            if parts:
+                names[i] = "_".join((*parts, names[i]))
+    out: list[str] = []
+    seen: set[str] = set()
+    for n in names:
+        candidate, k = n, 2
+        while candidate.casefold() in seen:
+            candidate, k = f"{n}-{k}", k + 1
+        seen.add(candidate.casefold())
+        out.append(candidate)
+    return out
 
 
 class _Progress:
@@ -127,43 +197,77 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _check_usable(rec: Any, name: str) -> None:
+    """Refuse input no analysis can use, with a reason the user can act on."""
+    from recordings.errors import InputError
+
+    if rec.n_samples < 2:
+        raise InputError(
+            name, "", f"{rec.n_samples} sample(s): too short to analyse (truncated recording?)"
+        )
+    rate = float(rec.rate_hz)
+    if not math.isfinite(rate) or not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+        hint = ""
+        if math.isfinite(rate) and rate < 1 and MIN_RATE_HZ <= rate * 1000 <= MAX_RATE_HZ:
+            hint = "; is time_s in milliseconds? it must be in seconds"
+        elif math.isfinite(rate) and rate > MAX_RATE_HZ:
+            hint = "; is time_s in seconds?"
+        raise InputError(
+            name,
+            "time_s",
+            f"sample rate {rate:g} Hz is outside the {MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz "
+            f"of body-worn IMUs{hint}",
+        )
+
+
 def _analyze_one(
     path: Path, args: argparse.Namespace, calibration: Any, params: Any, progress: Any = None
 ) -> Any:
-    from analysis.session import analyze
+    from analysis.session import analyze_recording, loaded
 
-    return analyze(
-        path,
-        acc_unit=args.acc_unit,
-        gyr_unit=args.gyr_unit,
-        calibration=calibration,
-        standing_tilt_deg=args.standing_tilt_deg,
-        hip_hike_params=params,
-        progress=progress,
-    )
-
-
-def _write_outputs(
-    result: Any, json_path: Path | None, csv_path: Path | None, report_path: Path | None
-) -> None:
-    from analysis.report import render_html
-
-    if json_path:
-        json_path.write_text(
-            json.dumps(result.to_json(), indent=1, allow_nan=False, default=_json_default)
+    with loaded(path, acc_unit=args.acc_unit, gyr_unit=args.gyr_unit) as rec:
+        _check_usable(rec, str(path))
+        return analyze_recording(
+            rec,
+            source=str(path),
+            calibration=calibration,
+            standing_tilt_deg=args.standing_tilt_deg,
+            hip_hike_params=params,
+            progress=progress,
         )
+
+
+def _writers(
+    result: Any, json_path: Path | None, csv_path: Path | None, report_path: Path | None
+) -> list[tuple[Path, Any]]:
+    """The outputs asked for, each as (path, function writing it to a text file)."""
+    from pelviscope.common import json_text
+
+    jobs: list[tuple[Path, Any]] = []
+    if json_path:
+        jobs.append((json_path, lambda f: f.write(json_text(result.to_json()))))
     if csv_path:
-        result.per_sample.to_csv(csv_path, index=False, float_format="%.4f")
+        jobs.append(
+            (
+                csv_path,
+                lambda f: result.per_sample.to_csv(
+                    f, index=False, float_format="%.4f", lineterminator="\n"
+                ),
+            )
+        )
     if report_path:
-        report_path.write_text(render_html(result), encoding="utf-8")
+
+        def report(f: IO[str]) -> None:
+            from analysis.report import render_html
+
+            f.write(render_html(result))
+
+        jobs.append((report_path, report))
+    return jobs
 
 
-def _json_default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
+def _fmt(value: Any, spec: str) -> str:
+    return "-" if value is None or not math.isfinite(value) else format(value, spec)
 
 
 def _text_summary(result: Any) -> str:
@@ -178,38 +282,107 @@ def _text_summary(result: Any) -> str:
     )
     for act, s in result.summary().items():
         a, lat = s["anterior_tilt_deg"]["mean"], s["lateral_tilt_deg"]["mean"]
-        tilt = "" if a is None else f"  anterior {a:+5.1f} deg  lateral {lat:+5.1f} deg"
+        tilt = (
+            ""
+            if a is None
+            else f"  anterior {_fmt(a, '+5.1f')} deg  lateral {_fmt(lat, '+5.1f')} deg"
+        )
         lines.append(f"  {act:<10} {s['duration_s'] / 60:6.1f} min{tilt}")
     g = result.gait_summary()
     if g["steps"]:
-        lines.append(f"  gait: {g['steps']} steps, cadence {g['cadence_spm']:.0f} steps/min")
+        lines.append(
+            f"  gait: {g['steps']} steps, cadence {_fmt(g['cadence_spm'], '.0f')} steps/min"
+        )
     lines.append(f"  hip-hike episodes: {len(result.episodes)}")
     for e in result.episodes:
         lines.append(
             f"    {e['side']:<5} {e['kind']:<6} {e['activity']:<9} "
-            f"{e['start_s']:8.1f}-{e['end_s']:.1f} s  peak {e['peak_deg']:.1f} deg"
+            f"{e['start_s']:8.1f}-{e['end_s']:.1f} s  peak {_fmt(e['peak_deg'], '.1f')} deg"
         )
     return "\n".join(lines)
 
 
-def _batch_row(
-    path: Path, args: argparse.Namespace, calibration: Any, params: Any
-) -> dict[str, Any]:
-    """Analyse one file of a batch; never raises for a bad file."""
-    from recordings import InputError
+def _warnings(result: Any, path: Path) -> list[str]:
+    """The damage and input warnings of a result, each naming the file."""
+    name = str(path)
+    return [n if n.startswith(name) else f"{name}: {n}" for n in result.notes]
 
+
+def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, params: Any) -> int:
+    from pelviscope.common import distinct_outputs, json_text, write_each
+    from recordings import InputError
+    from recordings.files import check_writable
+
+    if not path.exists():
+        raise InputError(str(path), "", "file not found")
+    named = [
+        ("--json", args.json),
+        ("--csv", args.csv),
+        ("--report", args.report),
+        ("--save-calibration", args.save_calibration),
+    ]
+    distinct_outputs(named, [path])
+    for _, out in named:
+        if out is not None:
+            check_writable(out, overwrite=args.overwrite)  # before, not after, a long analysis
+    with working_on(path):
+        result = _analyze_one(path, args, calibration, params, _Progress(path.name))
+    if not args.quiet:
+        for w in _warnings(result, path):
+            print(f"pelviscope analyze: warning: {w}", file=sys.stderr)
+    jobs = _writers(result, args.json, args.csv, args.report)
+    failed: list[tuple[int, str]] = []
+    if args.save_calibration:
+        if result.calibration is None:
+            failed.append(
+                (
+                    2,
+                    f"error: {args.save_calibration}: not written: no calibration "
+                    f"({result.calibration_error})",
+                )
+            )
+        else:
+            doc = result.calibration.to_dict()
+            jobs.append((args.save_calibration, lambda f: f.write(json_text(doc))))
+    failed += write_each(jobs, overwrite=args.overwrite)
+    if not args.quiet:
+        print(_text_summary(result))
+    for _, message in failed:
+        print(f"pelviscope analyze: {message}", file=sys.stderr)
+    if not failed:
+        return 0
+    return 1 if any(status == 1 for status, _ in failed) else 2
+
+
+def _batch_row(
+    path: Path, args: argparse.Namespace, calibration: Any, params: Any, name: str | None
+) -> dict[str, Any]:
+    """Analyse one file of a batch; never raises for a bad file (nor for a bug)."""
+    from pelviscope.cli import classify
+    from pelviscope.common import write_each
+
+    base: dict[str, Any] = {"file": str(path), "error": "", "outputs": "", "_status": 0}
     try:
         result = _analyze_one(path, args, calibration, params)
-    except (InputError, ValueError, OSError) as exc:
-        return {"file": str(path), "error": str(exc)}
-    if args.out_dir:
-        stem = args.out_dir / path.stem
-        _write_outputs(result, stem.with_suffix(".json"), None, stem.with_suffix(".html"))
+    except Exception as exc:
+        status, message = classify(exc, str(path))
+        message = message.removeprefix("error: ")
+        if not message.startswith(str(path)):
+            message = f"{path}: {message}"
+        return {**base, "error": message, "_status": status, "_warnings": []}
+    base["_warnings"] = _warnings(result, path)
+    if args.out_dir and name is not None:
+        outputs = [args.out_dir / f"{name}.json", args.out_dir / f"{name}.html"]
+        writers = _writers(result, outputs[0], None, outputs[1])
+        failed = write_each(writers, overwrite=args.overwrite)
+        base["outputs"] = ";".join(str(p) for p in outputs)
+        if failed:
+            base["error"] = "; ".join(m.removeprefix("error: ") for _, m in failed)
+            base["_status"] = max(s for s, _ in failed)
     summary = result.summary()
     g = result.gait_summary()
     row: dict[str, Any] = {
-        "file": str(path),
-        "error": "",
+        **base,
         "duration_s": round(result.duration_s, 2),
         "calibration": result.calibration.method if result.calibration else "none",
         "gaps": len(result.gaps),
@@ -228,57 +401,144 @@ def _batch_row(
     return row
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the sub-command."""
+def _safe_row(
+    path: Path, args: argparse.Namespace, calibration: Any, params: Any, name: str | None
+) -> dict[str, Any]:
+    """:func:`_batch_row`, and a row for a failure even in building the row."""
+    try:
+        return _batch_row(path, args, calibration, params, name)
+    except Exception as exc:  # the row itself failed: still one line, still a summary
+        from pelviscope.cli import internal_error_line, write_log
+
+        line = internal_error_line(exc, write_log(exc))
+        return {
+            "file": str(path),
+            "error": f"{path}: {line}",
+            "outputs": "",
+            "_status": 1,
+            "_warnings": [],
+        }
+
+
+def _run_pool(
+    files: list[Path],
+    names: list[str | None],
+    args: argparse.Namespace,
+    jobs: int,
+    calibration: Any,
+    params: Any,
+) -> list[dict[str, Any]]:
+    """Analyse ``files`` on ``jobs`` worker processes; a worker that dies costs one file."""
+    rows: list[dict[str, Any] | None] = [None] * len(files)
+    with ProcessPoolExecutor(jobs) as pool:
+        futures: list[Future[dict[str, Any]]] = [
+            pool.submit(_safe_row, f, args, calibration, params, n)
+            for f, n in zip(files, names, strict=True)
+        ]
+        for i, fut in enumerate(futures):
+            with contextlib.suppress(BrokenProcessPool):  # retried below, one per process
+                rows[i] = fut.result()
+    for i, row in enumerate(rows):
+        if row is None:
+            try:
+                with ProcessPoolExecutor(1) as pool:
+                    rows[i] = pool.submit(
+                        _safe_row, files[i], args, calibration, params, names[i]
+                    ).result()
+            except BrokenProcessPool:
+                rows[i] = {
+                    "file": str(files[i]),
+                    "error": f"{files[i]}: the process analysing it stopped unexpectedly "
+                    "(out of memory?)",
+                    "outputs": "",
+                    "_status": 2,
+                    "_warnings": [],
+                }
+    return [r for r in rows if r is not None]
+
+
+def _batch_outputs(args: argparse.Namespace, files: list[Path]) -> list[str | None]:
+    """Plan and check the ``--out-dir`` files before any analysis."""
+    from recordings.files import OutputError, check_writable, output_error
+
+    if not args.out_dir:
+        return [None] * len(files)
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise OutputError(args.out_dir, "--out-dir must be a folder")
+    try:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(args.out_dir, exc) from None
+    names = output_names(files)
+    problems: list[str] = []
+    for name in names:
+        for suffix in (".json", ".html"):
+            try:
+                check_writable(args.out_dir / (name + suffix), overwrite=args.overwrite)
+            except OutputError as exc:
+                problems.append(str(exc))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(problems[0] + more)
+    return list(names)
+
+
+def _analyze_batch(
+    args: argparse.Namespace, files: list[Path], calibration: Any, params: Any
+) -> int:
     import pandas as pd
 
-    from recordings import InputError
+    from pelviscope.common import distinct_outputs, write_each
+    from recordings.files import check_writable
 
+    if args.json or args.csv or args.report or args.save_calibration:
+        raise UsageError(
+            "--json/--csv/--report/--save-calibration take one input; use --out-dir for several"
+        )
+    if args.summary_csv:
+        distinct_outputs([("--summary-csv", args.summary_csv)], files)
+        check_writable(args.summary_csv, overwrite=args.overwrite)
+    names = _batch_outputs(args, files)
+    jobs = max(1, min(args.jobs, len(files)))
+    # Workers get a picklable copy of the options (without the dispatcher's module).
+    args = argparse.Namespace(**{k: v for k, v in vars(args).items() if not k.startswith("_")})
+    if jobs == 1:
+        rows = [
+            _safe_row(f, args, calibration, params, n) for f, n in zip(files, names, strict=True)
+        ]
+    else:
+        rows = _run_pool(files, names, args, jobs, calibration, params)
+    for r in rows:
+        if not args.quiet:
+            for w in r.get("_warnings", []):
+                print(f"pelviscope analyze: warning: {w}", file=sys.stderr)
+        if r["error"]:
+            kind = "" if r["_status"] == 1 else "error: "
+            print(f"pelviscope analyze: {kind}{r['error']}", file=sys.stderr)
+    failed = [r for r in rows if r["error"]]
+    table = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
+    status = 1 if any(r["_status"] == 1 for r in failed) else 2 if failed else 0
+    if args.summary_csv:
+        write_failed = write_each(
+            [(args.summary_csv, lambda f: table.to_csv(f, index=False, lineterminator="\n"))],
+            overwrite=args.overwrite,
+        )
+        for s, message in write_failed:
+            print(f"pelviscope analyze: {message}", file=sys.stderr)
+            status = status or s
+    else:
+        table.to_csv(sys.stdout, index=False, lineterminator="\n")
+    print(f"{len(rows) - len(failed)} of {len(rows)} files analysed", file=sys.stderr)
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sub-command."""
     params = _hip_hike_params(args)
     calibration = _calibration(args)
     files = _expand(args.inputs)
     if not files:
         raise UsageError("no recordings or CSV files found in the given folder(s)")
-    batch = len(files) > 1 or any(p.is_dir() for p in args.inputs)
-    if not batch:
-        path = files[0]
-        if not path.exists():
-            raise InputError(str(path), "", "file not found")
-        result = _analyze_one(path, args, calibration, params, _Progress(path.name))
-        _write_outputs(result, args.json, args.csv, args.report)
-        if args.save_calibration and result.calibration is not None:
-            args.save_calibration.write_text(json.dumps(result.calibration.to_dict(), indent=1))
-        if not args.quiet:
-            print(_text_summary(result))
-        return 0
-    if args.json or args.csv or args.report:
-        raise UsageError("--json/--csv/--report take one input; use --out-dir for several")
-    if args.out_dir:
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = max(1, min(args.jobs, len(files)))
-    # Workers get a picklable copy of the options (without the dispatcher's module).
-    args = argparse.Namespace(**{k: v for k, v in vars(args).items() if not k.startswith("_")})
-    if jobs == 1:
-        rows = [_batch_row(f, args, calibration, params) for f in files]
-    else:
-        with ProcessPoolExecutor(jobs) as pool:
-            rows = list(
-                pool.map(
-                    _batch_row,
-                    files,
-                    [args] * len(files),
-                    [calibration] * len(files),
-                    [params] * len(files),
-                )
-            )
-    failed = [r for r in rows if r["error"]]
-    for r in failed:
-        print(f"pelviscope analyze: error: {r['error']}", file=sys.stderr)
-    table = pd.DataFrame(rows)
-    if args.summary_csv:
-        table.to_csv(args.summary_csv, index=False)
-    else:
-        table.to_csv(sys.stdout, index=False)
-    if not args.quiet:
-        print(f"{len(rows) - len(failed)} of {len(rows)} files analysed", file=sys.stderr)
-    return 2 if failed and len(failed) == len(rows) else 0
+    if len(files) > 1 or any(p.is_dir() for p in args.inputs):
+        return _analyze_batch(args, files, calibration, params)
+    return _analyze_single(args, files[0], calibration, params)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from pelviscope.cli import add_overwrite
 from recordings.errors import InputError
 
 FORMATS = {".csv": "csv", ".psrec": "rec"}
@@ -27,12 +28,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--to", choices=["csv", "rec"], default=None,
         help="output format; by default from OUTPUT's extension (.csv or .psrec)",
     )  # fmt: skip
+    add_overwrite(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Convert INPUT to OUTPUT; print a one-line summary and any load warnings."""
     from pelviscope.cli import UsageError
     from recordings.csv_io import write_csv
+    from recordings.files import check_writable
     from recordings.format import is_recording, write_recording
     from recordings.io import load
 
@@ -50,15 +53,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             str(src), "", "--acc-unit/--gyr-unit apply to CSV input; recordings are in SI units"
         )
+    check_writable(out, overwrite=args.overwrite)  # before reading a long input
     rec = load(src, acc_unit=args.acc_unit or "mps2", gyr_unit=args.gyr_unit or "rps")
     for warning in rec.warnings:
         print(f"pelviscope export: warning: {warning}", file=sys.stderr)
-    if out.parent != Path() and not out.parent.is_dir():
-        raise InputError(str(out), "", "output folder does not exist")
-    try:
-        (write_csv if kind == "csv" else write_recording)(out, rec)
-    except OSError as exc:
-        raise InputError(str(out), "", f"cannot write ({exc.strerror or exc})") from None
+    (write_csv if kind == "csv" else write_recording)(out, rec, overwrite=args.overwrite)
     print(
         f"wrote {out}: {rec.n_samples} samples, {rec.duration_s:.2f} s at {rec.rate_hz:g} Hz, "
         f"{len(rec.gaps)} gap(s), channels acc{'+gyr' if rec.has_gyr else ''}"

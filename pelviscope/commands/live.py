@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
@@ -73,12 +72,9 @@ def run(args: argparse.Namespace) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     calibration = None
     if args.calibration is not None:
-        from analysis.calibration import Calibration, CalibrationError
+        from pelviscope.common import load_calibration
 
-        try:
-            calibration = Calibration.from_dict(json.loads(args.calibration.read_text()))
-        except (ValueError, KeyError, CalibrationError) as exc:
-            raise UsageError(f"{args.calibration}: not a calibration file ({exc})") from None
+        calibration = load_calibration(args.calibration)
     faults = None
     if args.simulate and (args.drop_rate or args.disconnect_every):
         from firmware_bridge.emulator import FaultConfig

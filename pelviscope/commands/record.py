@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pelviscope.cli import UsageError
+from pelviscope.cli import UsageError, add_overwrite
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +30,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subject", metavar="ID", help="subject id stored in the recording")
     parser.add_argument("--session", metavar="ID", help="session id stored in the recording")
     parser.add_argument("--notes", metavar="TEXT", help="free notes stored in the recording")
+    add_overwrite(parser)
     sim = parser.add_argument_group("emulated sensor")
     sim.add_argument("--simulate", action="store_true",
                      help="record the emulated sensor through the same BLE client code")
@@ -64,6 +65,9 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--out {args.out}: use the .psrec extension")
     if not args.out.parent.is_dir():
         raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    from recordings.files import check_writable
+
+    check_writable(args.out, overwrite=args.overwrite)  # before connecting to the sensor
 
 
 def _simulated_signal(rate_hz: float) -> tuple[Any, Any]:
@@ -114,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         print(("\r" + line + "\x1b[K") if tty else line, end="" if tty else "\n",
               file=sys.stderr, flush=True)
 
+    if args.overwrite and args.out.is_file():
+        args.out.unlink()  # replaced as asked; the writer then creates it exclusively
     try:
         summary = record(source, args.out, meta, duration_s=args.duration, on_status=show,
                          stop=stop)
@@ -121,10 +127,11 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         if tty:
             print(file=sys.stderr)
-    if summary.samples == 0:
+    if summary.samples == 0:  # the sensor's fault or absence, not a bug: exit status 2
         reason = summary.status.error or "no samples received"
-        print(f"pelviscope record: error: {reason}", file=sys.stderr)
-        return 1
+        print(f"pelviscope record: error: {args.out}: nothing recorded: {reason}",
+              file=sys.stderr)
+        return 2
     print(f"wrote {summary.path}: {summary.samples} samples, {summary.duration_s:.1f} s, "
           f"{summary.gaps} gaps ({summary.lost_samples} samples lost), "
           f"{summary.status.reconnects} reconnects")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from pelviscope.cli import UsageError
+from pelviscope.cli import UsageError, add_overwrite, number_in
 
 SCENARIOS = ("clinic", "day", "normal")
+#: Body-worn IMUs stream at 5-2000 Hz; ``analyze`` takes from 5 Hz on.
+RATE_HZ_RANGE = (5.0, 2000.0)
+#: Samples the simulator makes at most (about 28 h at 200 Hz; memory grows with it).
+MAX_SAMPLES = 20_000_000
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -24,9 +27,18 @@ def register(parser: argparse.ArgumentParser) -> None:
         "hip-hikes; normal: mixed activity without any (default: clinic)",
     )
     parser.add_argument(
-        "--duration", type=float, default=3600.0, metavar="S", help="length of day/normal"
+        "--duration",
+        type=number_in(0.0, 7 * 86400.0, low_open=True),
+        default=3600.0,
+        metavar="S",
+        help="length of day/normal in seconds (default 3600)",
     )
-    parser.add_argument("--rate-hz", type=float, default=100.0, help="output data rate")
+    parser.add_argument(
+        "--rate-hz",
+        type=number_in(*RATE_HZ_RANGE, what="body-worn IMUs"),
+        default=100.0,
+        help=f"output data rate, {RATE_HZ_RANGE[0]:g}-{RATE_HZ_RANGE[1]:g} Hz (default 100)",
+    )
     parser.add_argument(
         "--mount",
         default="sacral",
@@ -34,8 +46,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         "quaternion 'w,x,y,z'",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--drop-rate", type=float, default=0.0, help="fraction of packets lost")
+    parser.add_argument(
+        "--drop-rate",
+        type=number_in(0.0, 0.99),
+        default=0.0,
+        help="fraction of packets lost (0..0.99)",
+    )
     parser.add_argument("--truth", type=Path, help="also write the ground truth as JSON here")
+    add_overwrite(parser)
 
 
 def _mount(text: str, seed: int) -> object:
@@ -58,12 +76,21 @@ def run(args: argparse.Namespace) -> int:
     """Run the sub-command."""
     from firmware_bridge.simulator import ImuErrors, simulate
     from firmware_bridge.simulator.presets import clinic_protocol, mixed_day
+    from pelviscope.common import distinct_outputs, json_text, write_output
     from recordings import write_csv, write_recording
+    from recordings.files import check_writable
 
-    if args.rate_hz <= 0 or args.duration <= 0:
-        raise UsageError("--rate-hz and --duration must be positive")
-    if not 0.0 <= args.drop_rate < 1.0:
-        raise UsageError("--drop-rate must be in [0, 1)")
+    if args.scenario != "clinic" and args.duration * args.rate_hz > MAX_SAMPLES:
+        raise UsageError(
+            f"--duration {args.duration:g} s at {args.rate_hz:g} Hz is "
+            f"{args.duration * args.rate_hz:.3g} samples; the simulator makes at most "
+            f"{MAX_SAMPLES:.0e} (shorten --duration or lower --rate-hz)"
+        )
+    mount = _mount(args.mount, args.seed)
+    distinct_outputs([("OUT", args.out), ("--truth", args.truth)], [])
+    for out in (args.out, args.truth):
+        if out is not None:
+            check_writable(out, overwrite=args.overwrite)
     if args.scenario == "clinic":
         scenario = clinic_protocol()
     else:
@@ -71,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     session = simulate(
         scenario,
         rate_hz=args.rate_hz,
-        mount=_mount(args.mount, args.seed),
+        mount=mount,
         errors=ImuErrors(packet_loss=args.drop_rate),
         seed=args.seed,
     )
@@ -80,11 +107,12 @@ def run(args: argparse.Namespace) -> int:
         {"session_id": f"sim-{args.scenario}-{args.seed}", "notes": f"scenario {args.scenario}"}
     )
     if args.out.suffix.lower() == ".csv":
-        write_csv(args.out, rec)
+        write_csv(args.out, rec, overwrite=args.overwrite)
     else:
-        write_recording(args.out, rec)
+        write_recording(args.out, rec, overwrite=args.overwrite)
     if args.truth:
-        args.truth.write_text(json.dumps(session.truth.to_json(), indent=1))
+        truth = session.truth.to_json()
+        write_output(args.truth, lambda f: f.write(json_text(truth)), overwrite=args.overwrite)
     print(
         f"{args.out}: {rec.n_samples} samples, {rec.duration_s:.1f} s at {rec.rate_hz:g} Hz, "
         f"{len(session.truth.episodes)} hip-hike episodes, {len(rec.gaps)} gaps"

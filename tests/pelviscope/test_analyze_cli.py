@@ -154,9 +154,10 @@ def test_batch_with_a_bad_file(tmp_path, capsys):
             "-q",
         ]
     )
-    assert rc == 0
+    assert rc == 2  # exit status 0 only when every file was analysed
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "broken.csv" in err[0] and "Traceback" not in err[0]
+    assert len(err) == 2 and "broken.csv" in err[0] and "Traceback" not in err[0]
+    assert err[1] == "1 of 2 files analysed"
     table = pd.read_csv(tmp_path / "cohort.csv")
     table["error"] = table["error"].fillna("")
     assert len(table) == 2

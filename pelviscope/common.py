@@ -1,0 +1,147 @@
+"""Helpers the sub-commands share: output files, finite JSON, saved calibrations."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+#: A calibration file is a few hundred bytes; anything far larger is not one.
+CALIBRATION_MAX_BYTES = 1_000_000
+#: Anterior tilt of a standing pelvis lies within about +-25 deg; beyond 45 is a typo.
+STANDING_TILT_MAX_DEG = 45.0
+
+
+def finite_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (DESIGN section 4).
+
+    Numpy scalars and arrays become plain Python values, so the document always
+    serialises with ``json.dumps(..., allow_nan=False)``.
+    """
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return finite_json(obj.tolist())
+    if isinstance(obj, np.generic):
+        return finite_json(obj.item())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"cannot write a {type(obj).__name__} to JSON")
+
+
+def json_text(doc: Any) -> str:
+    """``doc`` as indented JSON text with null for every value that is not a finite number."""
+    return json.dumps(finite_json(doc), indent=1, allow_nan=False) + "\n"
+
+
+def distinct_outputs(named: Iterable[tuple[str, Path | None]], inputs: Iterable[Path]) -> None:
+    """Refuse two outputs on one file, or an output on an input (before any work).
+
+    Parameters
+    ----------
+    named : iterable of (option, path or None)
+        The outputs asked for, e.g. ``("--json", Path("r.json"))``.
+    inputs : iterable of Path
+        The files read.
+    """
+    from pelviscope.cli import UsageError
+
+    seen: dict[str, str] = {os.path.realpath(p): "the input" for p in inputs}
+    for option, path in named:
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            raise UsageError(f"{option} {path}: the same file as {seen[key]}")
+        seen[key] = option
+
+
+def write_output(path: Path, write: Callable[[IO[str]], object], *, overwrite: bool) -> None:
+    """Write a text output atomically (O_EXCL temporary, no symlink followed, then moved in).
+
+    Raises
+    ------
+    recordings.files.OutputError
+        The file exists (without ``overwrite``) or cannot be written; nothing is left behind.
+    """
+    from recordings.files import atomic_output
+
+    with atomic_output(path, overwrite=overwrite, mode="w") as f:
+        write(f)
+
+
+def write_each(
+    jobs: Iterable[tuple[Path, Callable[[IO[str]], object]]], *, overwrite: bool
+) -> list[tuple[int, str]]:
+    """Write every output independently; return ``(status, message)`` of those that failed.
+
+    One output failing (disk full, a folder in the way, a bug in one writer) does not
+    stop the others.
+    """
+    from pelviscope.cli import classify
+
+    failed: list[tuple[int, str]] = []
+    for path, write in jobs:
+        try:
+            write_output(path, write, overwrite=overwrite)
+        except Exception as exc:
+            failed.append(classify(exc, str(path)))
+    return failed
+
+
+def load_calibration(path: Path) -> Any:
+    """Read a saved calibration file (``analyze --save-calibration``).
+
+    Raises
+    ------
+    recordings.InputError
+        One line naming the file when it is not a readable calibration.
+    """
+    from analysis.calibration import Calibration, CalibrationError
+    from recordings.errors import InputError
+
+    name = str(path)
+    if path.is_dir():
+        raise InputError(name, "", "is a folder, expected a calibration file (.json)")
+    if path.stat().st_size > CALIBRATION_MAX_BYTES:
+        raise InputError(name, "", "too large for a calibration file (.json)")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(name, "", "not a calibration file (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            name, f"line {exc.lineno} column {exc.colno}", f"not valid JSON ({exc.msg})"
+        ) from None
+    except RecursionError:
+        raise InputError(name, "", "not a calibration file (nested too deeply)") from None
+    if not isinstance(doc, dict):
+        kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+            type(doc), "a number"
+        )
+        raise InputError(name, "", f"not a calibration file: it holds {kind}, not an object")
+    try:
+        calibration = Calibration.from_dict(doc)
+    except CalibrationError as exc:
+        raise InputError(name, "", str(exc)) from None
+    except KeyError as exc:
+        raise InputError(name, "", f"not a calibration file: no {exc.args[0]!r} entry") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InputError(name, "", f"not a valid calibration ({exc})") from None
+    tilt = calibration.standing_tilt_deg
+    if not (math.isfinite(tilt) and abs(tilt) <= STANDING_TILT_MAX_DEG):
+        raise InputError(
+            name, "standing_tilt_deg", f"{tilt} is not within +-{STANDING_TILT_MAX_DEG:g} deg"
+        )
+    return calibration

@@ -21,6 +21,8 @@ from numpy.typing import NDArray
 
 from recordings.data import Gap, Recording
 from recordings.errors import InputError
+from recordings.files import atomic_output
+from recordings.plausibility import drop_implausible
 
 TIME = "time_s"
 ACC = ("acc_x", "acc_y", "acc_z")
@@ -35,20 +37,33 @@ MAX_GYR_RPS = 35.0
 #: An interval is a gap when longer than max(GAP_FACTOR * T, T + GAP_SIGMAS * sigma).
 GAP_FACTOR = 1.5
 GAP_SIGMAS = 6.0
+#: Longest header line read (a file without line ends is not read whole as its header).
+MAX_HEADER_BYTES = 64 * 1024
 
 
 def _first_line(path: str) -> str:
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            return f.readline()
+        with open(path, "rb") as f:
+            head = f.read(MAX_HEADER_BYTES + 1)
     except IsADirectoryError:
         raise InputError(path, "", "is a directory, not a CSV file") from None
     except FileNotFoundError:
         raise InputError(path, "", "file not found") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "line 1", "not a UTF-8 text (CSV) file") from None
     except OSError as exc:
         raise InputError(path, "", f"cannot read ({exc.strerror or exc})") from None
+    end = head.find(b"\n")
+    line = head if end < 0 else head[: end + 1]
+    if end < 0 and len(head) > MAX_HEADER_BYTES:
+        raise InputError(
+            path, "line 1",
+            f"not a text CSV header (no line end in the first {MAX_HEADER_BYTES // 1024} KiB)",
+        )  # fmt: skip
+    if b"\x00" in line:
+        raise InputError(path, "line 1", "not a text CSV header (it holds NUL bytes: binary data)")
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(path, "line 1", "not a UTF-8 text (CSV) file") from None
 
 
 def _line_of_row(path: str, row: int) -> int:
@@ -144,7 +159,7 @@ def _numeric_table(path: str, names: list[str], columns: list[str]) -> dict[str,
     try:
         table = _read_table(path, names, columns, pa.string())
     except pa.ArrowInvalid as exc:
-        raise InputError(path, "", f"cannot parse as CSV ({exc})") from None
+        raise InputError(path, "", _plain_arrow_error(exc)) from None
     import pandas as pd
 
     out: dict[str, np.ndarray] = {}
@@ -163,6 +178,18 @@ def _numeric_table(path: str, names: list[str], columns: list[str]) -> dict[str,
     return out
 
 
+def _plain_arrow_error(exc: Exception) -> str:
+    """Arrow's reason for refusing a CSV, in words a user understands."""
+    text = str(exc)
+    if "UTF8" in text or "UTF-8" in text:
+        return "not a UTF-8 text (CSV) file (a cell holds bytes that are not text)"
+    if "straddl" in text or "block" in text:
+        return "a line is too long for a table of samples (binary data or missing line ends?)"
+    if "quote" in text.lower():
+        return "a quoted cell is not closed (an unmatched '\"')"
+    return "cannot be read as a CSV table of numbers"
+
+
 def _require_finite(path: str, cols: dict[str, np.ndarray], names: tuple[str, ...]) -> None:
     for c in names:
         bad = np.flatnonzero(~np.isfinite(cols[c]))
@@ -176,7 +203,8 @@ def _check_units(
     path: str, acc_raw: NDArray[np.float64], gyr_rps: NDArray[np.float64] | None,
     acc_unit: str, gyr_unit: str,
 ) -> None:  # fmt: skip
-    med = float(np.median(np.sqrt((acc_raw**2).sum(axis=1))))
+    with np.errstate(over="ignore"):  # a huge outlier gives inf: the median is robust to it
+        med = float(np.median(np.sqrt((acc_raw**2).sum(axis=1))))
     as_g, as_mps2 = 0.4 <= med <= 2.5, 4.0 <= med <= 25.0
     where = "columns acc_x, acc_y, acc_z"
     if acc_unit == "mps2" and not as_mps2:
@@ -191,7 +219,8 @@ def _check_units(
             path, where, f"median acceleration magnitude is {med:.3g}, not plausible in g; {hint}"
         )
     if gyr_rps is not None and gyr_rps.shape[0]:
-        p99 = float(np.percentile(np.sqrt((gyr_rps**2).sum(axis=1)), 99))
+        with np.errstate(over="ignore", invalid="ignore"):
+            p99 = float(np.percentile(np.sqrt((gyr_rps**2).sum(axis=1)), 99))
         if p99 > MAX_GYR_RPS:
             hint = (
                 "values look like deg/s; use --gyr-unit dps" if gyr_unit == "rps"
@@ -297,9 +326,10 @@ def read_csv(
     acc_raw = np.column_stack([cols[c] for c in ACC])
     gyr = np.column_stack([cols[c] for c in GYR]) * GYR_UNITS[gyr_unit] if has_gyr else None
     if check_units:
+        # before the range check: data in a wrong unit must be an error, not dropped
         _check_units(name, acc_raw, gyr, acc_unit, gyr_unit)
     rate_hz, gaps = estimate_rate_and_gaps(time_s)
-    return Recording(
+    loaded = Recording(
         time_s=time_s,
         acc_mps2=acc_raw * ACC_UNITS[acc_unit],
         gyr_rps=gyr,
@@ -309,27 +339,28 @@ def read_csv(
         meta={"source_file": Path(name).name, "timing": "unknown", "rate_estimated": True,
               "csv_units": {"acc": acc_unit, "gyr": gyr_unit if has_gyr else None}},
     )  # fmt: skip
+    return drop_implausible(loaded, name)
 
 
-def write_csv(path: str | os.PathLike[str], rec: Recording) -> None:
+def write_csv(path: str | os.PathLike[str], rec: Recording, *, overwrite: bool = False) -> None:
     """Write raw samples as CSV: ``time_s, acc_x..acc_z[, gyr_x..gyr_z][, mag_x..mag_z]``.
 
     Units are SI (m/s^2, rad/s); values are written with full float64 precision. Gaps,
     markers and metadata are not part of the CSV interchange (gaps show in ``time_s``).
-    The file is written to a temporary name and renamed when complete.
+    The file is written under a fresh temporary name and moved into place when complete
+    (:func:`recordings.files.atomic_output`).
+
+    Raises
+    ------
+    OutputError
+        ``path`` exists (without ``overwrite``), is a directory, or cannot be written
+        (disk full, read-only folder, ...). Nothing is left behind.
     """
     cols: dict[str, NDArray[np.float64]] = {TIME: np.asarray(rec.time_s, dtype=np.float64)}
     for names, arr in ((ACC, rec.acc_mps2), (GYR, rec.gyr_rps), (MAG, rec.mag)):
         if arr is not None:
             for j, c in enumerate(names):
                 cols[c] = np.asarray(arr[:, j], dtype=np.float64)
-    path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
-    try:
-        with open(tmp, "wb") as f:
-            f.write((",".join(cols) + "\n").encode())
-            pacsv.write_csv(pa.table(cols), f, pacsv.WriteOptions(include_header=False))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_output(path, overwrite=overwrite) as f:
+        f.write((",".join(cols) + "\n").encode())
+        pacsv.write_csv(pa.table(cols), f, pacsv.WriteOptions(include_header=False))

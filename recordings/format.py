@@ -25,13 +25,15 @@ import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from recordings.data import Gap, Marker, Recording
 from recordings.errors import InputError
+from recordings.files import OutputError, atomic_output, create_exclusive, output_error
+from recordings.plausibility import drop_implausible
 
 #: First 8 bytes of every recording (PNG-style: a high-bit byte, CR LF, Ctrl-Z, LF
 #: so that text-mode transfers and newline conversions are detected).
@@ -59,8 +61,11 @@ TAG_END = b"END "
 _KNOWN_TAGS = (TAG_HEAD, TAG_DATA, TAG_GAP, TAG_MARK, TAG_META, TAG_END)
 #: Largest payload a reader accepts (guards against garbage lengths).
 MAX_PAYLOAD = 1 << 28
-#: Samples per DATA chunk at most (a writer seals a chunk when it reaches this).
+#: Samples per DATA chunk at most, whatever the rate (files of any writer stay readable
+#: with bigger chunks; see :data:`MAX_CHUNK_S`).
 MAX_CHUNK_SAMPLES = 65536
+#: Session time a DATA chunk holds at most: one damaged byte loses at most this much.
+MAX_CHUNK_S = 1.0
 
 #: Header keys the writer owns; ``meta`` and ``update_meta`` cannot set them.
 STRUCTURAL_KEYS = frozenset({"format", "format_version", "rate_hz", "channels", "record_fields"})
@@ -70,6 +75,11 @@ DESCRIPTIVE_KEYS = (
     "session_id", "calibration", "notes", "timing",
 )  # fmt: skip
 _TYPES = {"f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8"}
+
+
+def chunk_samples(rate_hz: float) -> int:
+    """Samples a writer puts in one DATA chunk at most at ``rate_hz`` (about 1 s)."""
+    return max(1, min(MAX_CHUNK_SAMPLES, math.ceil(rate_hz * MAX_CHUNK_S)))
 
 
 def record_fields(*, has_gyr: bool, has_mag: bool) -> list[dict[str, Any]]:
@@ -86,15 +96,79 @@ def record_fields(*, has_gyr: bool, has_mag: bool) -> list[dict[str, Any]]:
     return fields
 
 
+#: Values per record field at most (a guard against absurd layouts).
+_MAX_FIELD_COUNT = 1024
+#: Fields every reader relies on: name -> (count, types allowed).
+_REQUIRED_FIELDS = {"time_s": (1, ("f8",)), "acc_mps2": (3, ("f4", "f8"))}
+#: Optional fields with a meaning: their layout is checked when present.
+_KNOWN_FIELDS = {
+    "device_time_s": (1, ("f4", "f8")), "gyr_rps": (3, ("f4", "f8")), "mag": (3, ("f4", "f8")),
+}  # fmt: skip
+
+
 def _dtype_of(fields: Sequence[dict[str, Any]]) -> np.dtype[Any]:
     """Little-endian packed numpy dtype of the records described by ``fields``."""
     spec: list[Any] = []
     for f in fields:
-        name, kind, count = f["name"], f["type"], int(f["count"])
-        if not isinstance(name, str) or kind not in _TYPES or count < 1:
+        name, kind, count = f["name"], f["type"], f["count"]
+        if (
+            not isinstance(name, str) or kind not in _TYPES or not isinstance(count, int)
+            or isinstance(count, bool) or not 1 <= count <= _MAX_FIELD_COUNT
+        ):  # fmt: skip
             raise ValueError(f"bad record field {f!r}")
         spec.append((name, "<" + kind) if count == 1 else (name, "<" + kind, (count,)))
     return np.dtype(spec)
+
+
+def _check_layout(fields: Any) -> np.dtype[Any]:
+    """The record dtype of a header's ``record_fields``; ValueError naming what is wrong."""
+    if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+        raise ValueError("record_fields is not a list of field descriptions")
+    try:
+        dtype = _dtype_of(fields)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"a record field lacks name, type or count ({exc})") from None
+    described = {f["name"]: f for f in fields}
+    for name, (count, kinds) in (_REQUIRED_FIELDS | _KNOWN_FIELDS).items():
+        f = described.get(name)
+        if f is None:
+            if name in _REQUIRED_FIELDS:
+                raise ValueError(f"record_fields has no {name} field")
+            continue
+        if f["count"] != count or f["type"] not in kinds:
+            raise ValueError(
+                f"record field {name} is {f['count']} x {f['type']}, expected {count} x "
+                f"{' or '.join(kinds)}"
+            )
+    return dtype
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not valid JSON")
+
+
+def _strict_json(payload: bytes) -> Any:
+    """Parse RFC 8259 JSON: NaN and Infinity (which Python accepts) are errors."""
+    return json.loads(payload, parse_constant=_no_constant)
+
+
+def _finite(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} is not a number")
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError(f"{what} is not finite")
+    return x
+
+
+def _gap_of(obj: Any) -> Gap:
+    start_s, end_s = _finite(obj["start_s"], "start_s"), _finite(obj["end_s"], "end_s")
+    lost = obj["lost_samples"]
+    if isinstance(lost, bool) or not isinstance(lost, int) or not 0 <= lost < 2**53:
+        raise ValueError("lost_samples is not a count")
+    if not end_s > start_s:
+        raise ValueError(f"it ends ({end_s!r} s) before it starts ({start_s!r} s)")
+    return Gap(start_s, end_s, lost, str(obj["reason"]))
 
 
 def _jsonable(obj: Any) -> Any:
@@ -145,14 +219,17 @@ class RecordingWriter:
 
     Samples are buffered in memory and written to the operating system (``write`` +
     ``flush``) at least every ``flush_interval_s`` - by :meth:`append` and by a small
-    background thread, so a process killed with SIGKILL loses at most that much.
+    background thread, so a process killed with SIGKILL loses at most that much. A DATA
+    chunk holds at most about 1 s of samples (:func:`chunk_samples`), so a damaged byte
+    later loses at most that much.
     ``os.fsync`` runs every ``fsync_interval_s`` and in :meth:`close`; a power loss can
     lose what the OS had not written to the disk yet (up to about that interval).
 
     Parameters
     ----------
     path : str or Path
-        File to create (overwritten if it exists); use the ``.psrec`` extension.
+        File to create, with the ``.psrec`` extension. The creation is exclusive: an
+        existing file (or one another writer is creating) raises :class:`OutputError`.
     meta : dict
         Descriptive metadata (see README: ``device``, ``start_time_utc``, ...). Must be
         JSON-serialisable (numpy values are converted, NaN becomes null).
@@ -166,6 +243,18 @@ class RecordingWriter:
         How often to force data to the disk; None only at :meth:`close`.
     background_flush : bool
         Run the flushing thread (so a stalled producer still gets its data written).
+    overwrite : bool
+        Replace an existing regular file at ``path`` (never a symlink or a directory).
+    file : binary file, optional
+        Write into this open file instead of creating ``path`` (which then only names
+        the file in messages); it is flushed but neither synced nor closed here.
+
+    Raises
+    ------
+    OutputError
+        ``path`` exists (without ``overwrite``) or cannot be written (disk full, a
+        read-only folder, ...), here or later in :meth:`append`, :meth:`flush` or
+        :meth:`close`; the message is one line naming the file.
 
     Examples
     --------
@@ -184,6 +273,8 @@ class RecordingWriter:
         flush_interval_s: float = 0.5,
         fsync_interval_s: float | None = 5.0,
         background_flush: bool = True,
+        overwrite: bool = False,
+        file: IO[bytes] | None = None,
     ) -> None:
         if not (math.isfinite(rate_hz) and rate_hz > 0):
             raise ValueError(f"rate_hz must be a positive number, got {rate_hz!r}")
@@ -195,6 +286,7 @@ class RecordingWriter:
         self.has_mag = bool(has_mag)
         self.flush_interval_s = float(flush_interval_s)
         self.fsync_interval_s = fsync_interval_s
+        self._chunk_samples = chunk_samples(self.rate_hz)
         fields = record_fields(has_gyr=self.has_gyr, has_mag=self.has_mag)
         self._dtype = _dtype_of(fields)
         header: dict[str, Any] = {k: None for k in DESCRIPTIVE_KEYS}
@@ -220,11 +312,21 @@ class RecordingWriter:
         self._n_samples = 0
         self._last_time_s = -math.inf
         self._closed = False
-        self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self._file.write(_PREAMBLE.pack(MAGIC, VERSION_MAJOR, VERSION_MINOR))
-        self._file.write(_chunk(TAG_HEAD, head_bytes))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        self._failure: OutputError | None = None  # a write error met by the flush thread
+        self._owns_file = file is None
+        self._file = create_exclusive(self.path, overwrite=overwrite) if file is None else file
+        try:
+            self._sealed.append(_PREAMBLE.pack(MAGIC, VERSION_MAJOR, VERSION_MINOR))
+            self._sealed.append(_chunk(TAG_HEAD, head_bytes))
+            self._write_sealed()
+            self._sync()
+        except BaseException:
+            if self._owns_file:
+                self._file.close()
+                # the file is ours (created exclusively): no half-written header is left
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)
+            raise
         self._last_flush = self._last_fsync = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -295,9 +397,10 @@ class RecordingWriter:
                 last_s = self._last_time_s
                 raise ValueError(f"time_s must increase: {float(t[0])!r} follows {last_s!r}")
             self._last_time_s = float(t[-1])
-            for start in range(0, n, MAX_CHUNK_SAMPLES):
-                part = rec[start : start + MAX_CHUNK_SAMPLES]
-                if self._n_open + part.shape[0] > MAX_CHUNK_SAMPLES:
+            limit = self._chunk_samples
+            for start in range(0, n, limit):
+                part = rec[start : start + limit]
+                if self._n_open + part.shape[0] > limit:
                     self._seal_data()
                 self._batches.append((self._n_open, first_seq, host))
                 self._records.append(part)
@@ -339,7 +442,13 @@ class RecordingWriter:
             self._flush_locked()
 
     def close(self) -> None:
-        """Flush, write the end chunk, fsync and close. Safe to call twice."""
+        """Flush, write the end chunk, fsync and close. Safe to call twice.
+
+        Raises
+        ------
+        OutputError
+            The last data could not be written (the file is closed all the same).
+        """
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
@@ -347,13 +456,19 @@ class RecordingWriter:
         with self._lock:
             if self._closed:
                 return
-            self._seal_data()
-            end = {"n_samples": self._n_samples, "closed_utc": _utc_now()}
-            self._sealed.append(_chunk(TAG_END, _json_bytes(end)))
-            self._write_sealed()
-            os.fsync(self._file.fileno())
-            self._file.close()
             self._closed = True
+            try:
+                self._raise_failure()
+                self._seal_data()
+                end = {"n_samples": self._n_samples, "closed_utc": _utc_now()}
+                self._sealed.append(_chunk(TAG_END, _json_bytes(end)))
+                self._write_sealed()
+                self._sync()
+            finally:
+                self._sealed = []
+                if self._owns_file:
+                    with contextlib.suppress(OSError):
+                        self._file.close()
 
     @property
     def n_samples(self) -> int:
@@ -391,6 +506,11 @@ class RecordingWriter:
     def _check_open(self) -> None:
         if self._closed:
             raise ValueError(f"recording {self.path} is closed")
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     def _add_event(self, tag: bytes, obj: Any, payload: bytes | None = None) -> None:
         data = _json_bytes(obj) if payload is None else payload
@@ -414,10 +534,23 @@ class RecordingWriter:
         self._records, self._batches, self._n_open = [], [], 0
 
     def _write_sealed(self) -> None:
-        if self._sealed:
-            self._file.write(b"".join(self._sealed))
-            self._sealed = []
-        self._file.flush()
+        try:
+            if self._sealed:
+                self._file.write(b"".join(self._sealed))
+                self._sealed = []
+            self._file.flush()
+        except OSError as exc:
+            self._failure = output_error(self.path, exc)
+            raise self._failure from None
+
+    def _sync(self) -> None:
+        if not self._owns_file:
+            return  # the owner of the file syncs it (atomic_output)
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            self._failure = output_error(self.path, exc)
+            raise self._failure from None
 
     def _flush_locked(self) -> None:
         self._seal_data()
@@ -425,49 +558,66 @@ class RecordingWriter:
         now = time.monotonic()
         self._last_flush = now
         if self.fsync_interval_s is not None and now - self._last_fsync >= self.fsync_interval_s:
-            os.fsync(self._file.fileno())
+            self._sync()
             self._last_fsync = now
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self.flush_interval_s / 2):
             with self._lock:
-                if self._closed:
-                    return
+                if self._closed or self._failure is not None:
+                    return  # the failure is raised to the producer by its next call
                 if time.monotonic() - self._last_flush >= self.flush_interval_s / 2:
-                    self._flush_locked()
+                    with contextlib.suppress(OutputError):
+                        self._flush_locked()
 
 
-def write_recording(path: str | os.PathLike[str], rec: Recording) -> None:
-    """Write a whole :class:`Recording` to ``path`` atomically (temporary file + rename).
+def write_recording(
+    path: str | os.PathLike[str], rec: Recording, *, overwrite: bool = False
+) -> None:
+    """Write a whole :class:`Recording` to ``path`` atomically.
 
-    Sample values are stored as float32 (times as float64), as in every recording.
+    The file is written under a fresh temporary name in the same folder and moved into
+    place when complete (:func:`recordings.files.atomic_output`). Sample values are
+    stored as float32 (times as float64), as in every recording; DATA chunks hold about
+    1 s of samples each, as a live recording's do.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.psrec`` file to create.
+    rec : Recording
+        What to write.
+    overwrite : bool
+        Replace an existing file; without it an existing ``path`` is an error.
+
+    Raises
+    ------
+    OutputError
+        ``path`` exists (without ``overwrite``), is a directory, or cannot be written
+        (disk full, read-only folder, ...). Nothing is left behind.
     """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
     n = rec.n_samples
     has_gyr, has_mag = rec.gyr_rps is not None, rec.mag is not None
-    try:
-        with RecordingWriter(
-            tmp, rec.meta, rate_hz=rec.rate_hz, has_gyr=has_gyr, has_mag=has_mag,
-            flush_interval_s=3600.0, fsync_interval_s=None, background_flush=False,
-        ) as w:  # fmt: skip
-            for a in range(0, n, MAX_CHUNK_SAMPLES):
-                b = slice(a, a + MAX_CHUNK_SAMPLES)
-                w.append(
-                    rec.time_s[b], rec.acc_mps2[b],
-                    rec.gyr_rps[b] if rec.gyr_rps is not None else None,
-                    rec.mag[b] if rec.mag is not None else None,
-                    device_time_s=None if rec.device_time_s is None else rec.device_time_s[b],
-                    host_time_s=math.nan,
-                )  # fmt: skip
-            for gap in rec.gaps:
-                w.add_gap(gap)
-            for marker in rec.markers:
-                w.add_marker(marker)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_output(path, overwrite=overwrite) as f:
+        w = RecordingWriter(
+            path, rec.meta, rate_hz=rec.rate_hz, has_gyr=has_gyr, has_mag=has_mag,
+            flush_interval_s=3600.0, fsync_interval_s=None, background_flush=False, file=f,
+        )  # fmt: skip
+        for a in range(0, n, MAX_CHUNK_SAMPLES):
+            b = slice(a, a + MAX_CHUNK_SAMPLES)
+            w.append(
+                rec.time_s[b], rec.acc_mps2[b],
+                rec.gyr_rps[b] if rec.gyr_rps is not None else None,
+                rec.mag[b] if rec.mag is not None else None,
+                device_time_s=None if rec.device_time_s is None else rec.device_time_s[b],
+                host_time_s=math.nan,
+            )  # fmt: skip
+            w.flush()
+        for gap in rec.gaps:
+            w.add_gap(gap)
+        for marker in rec.markers:
+            w.add_marker(marker)
+        w.close()
 
 
 def is_recording(path: str | os.PathLike[str]) -> bool:
@@ -569,13 +719,21 @@ def _scan(buf: _Buffer, path: str) -> _Scan:
         )
     s = _Scan()
     try:
-        s.meta = json.loads(buf[pos + _CHUNK.size : pos + _CHUNK.size + hlen])
-        dtype = _dtype_of(s.meta["record_fields"])
-        rate_hz = float(s.meta["rate_hz"])
-        if not isinstance(s.meta, dict) or "time_s" not in (dtype.names or ()) or not rate_hz > 0:
-            raise ValueError("header lacks time_s or rate_hz")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(path, f"byte {pos}", f"header chunk is invalid ({exc})") from exc
+        # NaN in a descriptive field (another tool's file) is not worth losing the file
+        meta = json.loads(
+            buf[pos + _CHUNK.size : pos + _CHUNK.size + hlen], parse_constant=lambda _: None
+        )
+        if not isinstance(meta, dict):
+            raise ValueError("it is not a JSON object")
+        dtype = _check_layout(meta.get("record_fields"))
+        rate_hz = meta.get("rate_hz")
+        if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, float)):
+            raise ValueError("rate_hz is missing or not a number")
+        if not (math.isfinite(rate_hz) and rate_hz > 0):
+            raise ValueError(f"rate_hz is {rate_hz!r}, not a positive number")
+        s.meta = meta
+    except (ValueError, RecursionError) as exc:
+        raise InputError(path, f"byte {pos}", f"header chunk is unusable: {exc}") from None
     s.meta["__dtype__"] = dtype
     rsize = dtype.itemsize
     pos += _CHUNK.size + hlen
@@ -595,33 +753,37 @@ def _scan(buf: _Buffer, path: str) -> _Scan:
             end = p0 + length
             ok = end <= n and crc32(mv[p0:end], crc32(mv[pos : pos + 8])) == crc
             if ok and tag == tag_data:
-                ns, nb = data_head(buf, p0)
-                start = p0 + dsize + nb * bsize
-                if start + ns * rsize == end:
-                    add_data((start, ns, nb, p0))
-                    pos = end
-                    continue
+                if length >= dsize:
+                    ns, nb = data_head(buf, p0)
+                    start = p0 + dsize + nb * bsize
+                    if start + ns * rsize == end:
+                        add_data((start, ns, nb, p0))
+                        pos = end
+                        continue
                 ok = False
         if ok:
             try:
-                obj: Any = json.loads(mv[p0:end].tobytes()) if tag in _KNOWN_TAGS else None
+                obj: Any = None
+                if tag in (TAG_GAP, TAG_MARK, TAG_META, TAG_END):
+                    obj = _strict_json(mv[p0:end].tobytes())
+                    if not isinstance(obj, dict):
+                        raise ValueError("it is not a JSON object")
                 if tag == TAG_GAP:
-                    s.gaps.append(Gap(float(obj["start_s"]), float(obj["end_s"]),
-                                      int(obj["lost_samples"]), str(obj["reason"])))  # fmt: skip
+                    s.gaps.append(_gap_of(obj))
                 elif tag == TAG_MARK:
-                    s.markers.append(
-                        Marker(float(obj["time_s"]), str(obj["label"]), str(obj["note"]))
-                    )
+                    s.markers.append(Marker(_finite(obj["time_s"], "time_s"),
+                                            str(obj["label"]), str(obj["note"])))  # fmt: skip
                 elif tag == TAG_META:
                     s.meta.update({k: v for k, v in obj.items() if k not in STRUCTURAL_KEYS})
                 elif tag == TAG_END:
-                    s.end, s.end_pos = dict(obj), pos
+                    s.end, s.end_pos = obj, pos
                 elif tag == TAG_HEAD:
                     s.notes.append(f"byte {pos}: a second header chunk was ignored")
                 # any other tag: a chunk of a newer minor version, skipped by design
-            except (ValueError, KeyError, TypeError) as exc:
-                s.notes.append(f"byte {pos}: {tag.decode('ascii', 'replace')} chunk "
-                               f"ignored ({exc})")  # fmt: skip
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
+                what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+                s.notes.append(f"byte {pos}: {tag.decode('ascii', 'replace').strip()} chunk "
+                               f"ignored (invalid content: {what})")  # fmt: skip
             pos = end
             continue
         what = _describe_damage(buf, pos)
@@ -677,7 +839,10 @@ def read_recording(path: str | os.PathLike[str], *, empty: Allocator | None = No
     Recording
         Samples as float64 arrays. Damage (truncation, corruption, a missing end chunk)
         is described in ``Recording.warnings``; spans lost to damage become gaps with
-        reason ``"file_damage"``.
+        reason ``"file_damage"``. Samples with a time that is not finite or does not
+        increase are dropped, and samples beyond the sensor's range become gaps with
+        reason ``"out_of_range"`` (:func:`recordings.plausibility.drop_implausible`),
+        each with a warning.
 
     Raises
     ------
@@ -686,52 +851,111 @@ def read_recording(path: str | os.PathLike[str], *, empty: Allocator | None = No
     """
     buf, name = _load(path)
     try:
-        return _decode(buf, name, empty or (lambda _name, shape: np.empty(shape)))
+        rec = _decode(buf, name, empty or (lambda _name, shape: np.empty(shape)))
     finally:
         _release(buf)
+    return drop_implausible(rec, name)
+
+
+#: Bytes of records converted per step when decoding (cache-sized, few numpy calls).
+_DECODE_BYTES = 1 << 20
+
+
+def _fill(
+    buf: _Buffer, data: list[tuple[int, int, int, int]], dtype: np.dtype[Any],
+    fields: dict[str, NDArray[np.float64]],
+) -> None:  # fmt: skip
+    """Convert the DATA chunks' records into ``fields``, a cache-sized group at a time."""
+    mv = memoryview(buf)
+    rsize = dtype.itemsize
+    done = 0
+    k = 0
+    while k < len(data):
+        # Small chunks (about 1 s each) are joined into one block so that numpy is called
+        # per MiB, not per chunk; a big chunk is converted straight from the file's bytes.
+        group = [data[k]]
+        size = data[k][1] * rsize
+        k += 1
+        while k < len(data) and size < _DECODE_BYTES:
+            group.append(data[k])
+            size += data[k][1] * rsize
+            k += 1
+        if len(group) == 1:
+            a, ns = group[0][0], group[0][1]
+            block = np.frombuffer(buf, dtype=dtype, count=ns, offset=a)
+        else:
+            joined = b"".join([mv[a : a + ns * rsize] for a, ns, _, _ in group])
+            block = np.frombuffer(joined, dtype=dtype)
+        n = block.shape[0]
+        for f, out in fields.items():
+            out[done : done + n] = block[f]
+        done += n
+        del block
+
+
+def _kept_times(time_s: NDArray[np.float64]) -> NDArray[np.bool_] | None:
+    """Which samples to keep so that time is finite and strictly increasing (None: all)."""
+    n = time_s.shape[0]
+    if n == 0 or (
+        math.isfinite(time_s[0]) and math.isfinite(time_s[-1]) and (np.diff(time_s) > 0).all()
+    ):
+        return None
+    finite = np.isfinite(time_s)
+    t = np.where(finite, time_s, -np.inf)
+    # the running maximum of all earlier finite times is the last kept time
+    keep = finite.copy()
+    keep[1:] &= t[1:] > np.maximum.accumulate(t)[:-1]
+    return keep
 
 
 def _decode(buf: _Buffer, name: str, empty: Allocator) -> Recording:
     s = _scan(buf, name)
     dtype: np.dtype[Any] = s.meta.pop("__dtype__")
     counts = np.cumsum([0] + [d[1] for d in s.data])
-    # Every field as float64, converted chunk by chunk straight from the file's bytes
-    # (chunks are cache-sized; joining them first would copy the whole file once more).
+    n_read = int(counts[-1])
+    # Every field as float64 (into memory ``empty`` chose, e.g. shared with workers).
     fields: dict[str, NDArray[np.float64]] = {
-        f: empty(f, (int(counts[-1]), *dtype[f].shape)) for f in dtype.names or ()
+        f: empty(f, (n_read, *dtype[f].shape)) for f in dtype.names or ()
     }
-    for k, (a, ns, _, _) in enumerate(s.data):
-        chunk = np.frombuffer(buf, dtype=dtype, count=ns, offset=a)
-        for f, out in fields.items():
-            out[counts[k] : counts[k + 1]] = chunk[f]
-    time_s = fields["time_s"]
+    _fill(buf, s.data, dtype, fields)
+    raw_time_s = fields["time_s"]
     warnings = [f"{name}: {note}" for note in s.notes]
     gaps = list(s.gaps)
-    keep = None
-    if time_s.shape[0] > 1 and not (np.diff(time_s) > 0).all():
-        prev_max = np.maximum.accumulate(time_s)[:-1]
-        keep = np.concatenate([[True], time_s[1:] > prev_max])
-        warnings.append(f"{name}: {int((~keep).sum())} samples with non-increasing time dropped")
+    keep = _kept_times(raw_time_s)
+    if keep is None:
+        kept_index = None
+        time_s = raw_time_s
+    else:
+        kept_index = np.flatnonzero(keep)
+        time_s = raw_time_s[kept_index]
+        n_nonfinite = int((~np.isfinite(raw_time_s)).sum())
+        n_order = n_read - kept_index.shape[0] - n_nonfinite
+        if n_nonfinite:
+            warnings.append(f"{name}: {n_nonfinite} sample(s) with an invalid time (not a "
+                            "finite number) were dropped")  # fmt: skip
+        if n_order:
+            first = int(np.flatnonzero(~keep & np.isfinite(raw_time_s))[0])
+            warnings.append(
+                f"{name}: {n_order} sample(s) whose time does not increase (duplicated or "
+                f"out-of-order data) were dropped, the first at {raw_time_s[first]:.3f} s"
+            )
 
-    def channel(field: str) -> NDArray[np.float64] | None:
-        if field not in fields:
-            return None
-        col = fields[field]
-        if keep is not None:
-            col = col[keep]
-        if col.size and np.isnan(col.flat[0]) and np.isnan(col).all():
-            return None
-        return col
+    def kept_position(raw: int) -> int:
+        """Position in the kept samples of the first kept sample at raw index >= ``raw``."""
+        return raw if kept_index is None else int(np.searchsorted(kept_index, raw))
 
     rate_hz = float(s.meta["rate_hz"])
+    n = time_s.shape[0]
+    damage_at: set[int] = set()
     for pos, nxt, what, k in s.damage:
-        before = float(time_s[counts[k] - 1]) if counts[k] > 0 else None
-        after = float(time_s[counts[k]]) if counts[k] < time_s.shape[0] else None
+        j = kept_position(int(counts[k]))
+        before = float(time_s[j - 1]) if j > 0 else None
+        after = float(time_s[j]) if j < n else None
         kept = "no data before it" if before is None else f"data kept up to {before:.3f} s"
         if nxt is None:
             warnings.append(
                 f"{name}: byte {pos}: {what}; the last {len(buf) - pos} bytes were dropped, "
-                f"{kept} ({time_s.shape[0]} samples)"
+                f"{kept} ({n} samples)"
             )
         else:
             lost = "" if after is None else f"; data resumes at {after:.3f} s"
@@ -739,32 +963,46 @@ def _decode(buf: _Buffer, name: str, empty: Allocator) -> Recording:
                 f"{name}: byte {pos}: {what}; skipped {nxt - pos} bytes to the next valid chunk "
                 f"at byte {nxt}, {kept}{lost}"
             )
-            if before is not None and after is not None:
+            if before is not None and after is not None and j not in damage_at:
+                damage_at.add(j)
                 lost_n = max(round((after - before) * rate_hz) - 1, 0)
                 gaps.append(Gap(before, after, lost_n, "file_damage"))
+    if kept_index is not None:
+        # dropped samples that leave a hole in time (a chunk moved elsewhere) lose data too
+        for j in np.flatnonzero(np.diff(kept_index) > 1).tolist():
+            lost_n = round(float(time_s[j + 1] - time_s[j]) * rate_hz) - 1
+            if j + 1 not in damage_at and lost_n >= 1:
+                gaps.append(Gap(float(time_s[j]), float(time_s[j + 1]), lost_n, "file_damage"))
     if s.end is None and not any(d[1] is None for d in s.damage):
-        dur = float(time_s[-1] - time_s[0]) if time_s.shape[0] else 0.0
+        dur = float(time_s[-1] - time_s[0]) if n else 0.0
         warnings.append(
             f"{name}: byte {len(buf)}: no end chunk - the recording was not closed cleanly "
-            f"(interrupted?); kept {time_s.shape[0]} samples, {dur:.3f} s"
+            f"(interrupted?); kept {n} samples, {dur:.3f} s"
         )
     if s.trailing:
         warnings.append(
             f"{name}: byte {len(buf) - s.trailing}: {s.trailing} bytes of unexpected data after "
             "the end chunk were ignored"
         )
-    if s.end is not None and s.end.get("n_samples") not in (None, time_s.shape[0]):
+    if s.end is not None and s.end.get("n_samples") not in (None, n_read):
         warnings.append(
-            f"{name}: end chunk lists {s.end['n_samples']} samples but {time_s.shape[0]} were read"
+            f"{name}: end chunk lists {s.end['n_samples']!r} samples but {n_read} were read"
         )
-    if keep is not None:
-        time_s = time_s[keep]
-    acc = channel("acc_mps2")
-    if acc is None:
-        acc = np.empty((time_s.shape[0], 3))
+
+    def column(field: str) -> NDArray[np.float64]:
+        return fields[field] if kept_index is None else fields[field][kept_index]
+
+    def channel(field: str) -> NDArray[np.float64] | None:
+        if field not in fields:
+            return None
+        col = column(field)
+        if col.size and np.isnan(col.flat[0]) and np.isnan(col).all():
+            return None  # a channel the sensor does not have
+        return col
+
     return Recording(
         time_s=time_s,
-        acc_mps2=acc,
+        acc_mps2=column("acc_mps2"),  # required by the header check, never dropped as absent
         gyr_rps=channel("gyr_rps"),
         rate_hz=rate_hz,
         mag=channel("mag"),

@@ -209,7 +209,7 @@ def test_export_units_and_explicit_format(tmp_path, capsys):
         (["{d}/ok.csv", "{d}/o.xyz"], "cannot tell the output format"),
         (["{d}/rec.psrec", "{d}/o.csv", "--acc-unit", "g"], "apply to CSV input"),
         (["{d}/blob.bin", "{d}/o.csv"], "{d}/blob.bin: byte 0: not a pelviscope recording"),
-        (["{d}/ok.csv", "{d}/nodir/o.csv"], "output folder does not exist"),
+        (["{d}/ok.csv", "{d}/nodir/o.csv"], "nodir does not exist"),
     ],
 )
 def test_export_usage_errors(tmp_path, capsys, args, message):

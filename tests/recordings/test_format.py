@@ -18,7 +18,7 @@ from recordings import (
     read_recording,
     write_recording,
 )
-from recordings.format import MAGIC, STRUCTURAL_KEYS
+from recordings.format import MAGIC, STRUCTURAL_KEYS, chunk_samples
 from tests.recordings.conftest import f32, make_recording
 
 
@@ -87,8 +87,9 @@ def test_writer_round_trip_any_chunking(
     time_s = np.cumsum(rng.uniform(0.001, 0.02, n))
     acc, gyr, mag = rng.normal(size=(n, 3)), rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
     path = tmp_path / "h.psrec"
+    # hypothesis runs every example in one tmp_path: replace the previous example's file
     with RecordingWriter(path, meta, rate_hz=50.0, has_gyr=has_gyr, has_mag=has_mag,
-                         background_flush=False) as w:  # fmt: skip
+                         background_flush=False, overwrite=True) as w:  # fmt: skip
         start = 0
         for i, k in enumerate(batches):
             b = slice(start, start + k)
@@ -112,10 +113,15 @@ def test_writer_round_trip_any_chunking(
     for key, value in expected.items():
         if key not in STRUCTURAL_KEYS:
             assert got.meta[key] == value
+    # a batch longer than a DATA chunk (1 s: 50 samples) is listed once per chunk it fills
+    per_chunk = chunk_samples(50.0)
+    starts = np.cumsum([0, *batches[:-1]]).tolist()[: len(batches)]
+    pieces = [(i, a + m) for i, (a, k) in enumerate(zip(starts, batches, strict=True))
+              for m in range(0, k, per_chunk)]  # fmt: skip
     index = read_batch_index(path)
-    assert index["seq"].tolist() == [10 * i for i in range(len(batches))]
-    assert index["host_time_s"].tolist() == [1000.0 + i for i in range(len(batches))]
-    assert index["sample_index"].tolist() == np.cumsum([0, *batches[:-1]]).tolist()[: len(batches)]
+    assert index["seq"].tolist() == [10 * i for i, _ in pieces]
+    assert index["host_time_s"].tolist() == [1000.0 + i for i, _ in pieces]
+    assert index["sample_index"].tolist() == [a for _, a in pieces]
 
 
 def test_writer_events_and_meta_updates(tmp_path):

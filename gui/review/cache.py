@@ -1,10 +1,30 @@
-"""The analysis cache next to a recording: ``<file>.pscache`` (one uncompressed ``.npz``).
+"""The analysis cache next to a recording: ``<file>.pscache`` (signed, never trusted).
 
 The analysis of a session runs once; the review window then reopens it from the cache.
 The cache is valid while the recording has the same size and modification time (or, if
 those changed, the same content hash) and :data:`analysis.session.ANALYSIS_VERSION` is
 unchanged. A folder that cannot be written (read-only media, a shared drive) simply
 gets no cache - never an error.
+
+Anyone who can write next to a recording can write a ``.pscache``, and a file can be
+damaged, so nothing in it is believed before it is checked:
+
+- The file is ``MAGIC``, an HMAC-SHA256 of everything after it, then one uncompressed
+  ``.npz``. The HMAC key is a per-user secret (:func:`user_key`, 32 random bytes, mode
+  0600, in the user's config folder), so a planted cache - or one written by another
+  user - fails the check and is discarded. The signed content holds the recording's
+  identity (size, modification time and content hash). Without a usable key the cache
+  is not used at all, rather than used unsigned.
+- The signature is checked, streaming, before the archive is parsed (nothing planted is
+  ever decoded; a huge declared array never allocates). The file is opened without
+  following a symbolic link and without blocking (a FIFO planted at the name cannot hang
+  the window), and must be a regular file of a plausible size.
+- A signed cache is still checked for consistency (names, dtypes, shapes, codes) before
+  use. Any doubt raises :class:`CacheDiscarded` (one line saying why); the caller
+  analyses afresh and the next write replaces the file.
+- The cache is written through :func:`recordings.files.atomic_output` (random ``O_EXCL``
+  temporary name, moved into place when complete; a symbolic link at the name is not
+  replaced). Archives are never read with ``allow_pickle``.
 
 Per-sample strings (activity, hip-hike side) are stored as small integer codes and turned
 back into strings only when needed (:class:`CachedSessionResult`); the list and dict
@@ -16,16 +36,19 @@ analysis on the recording), so a result read back has an empty ``quat_wxyz``.
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import hashlib
+import hmac
 import json
+import math
 import os
-import tempfile
+import secrets
+import stat
 import threading
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -34,11 +57,26 @@ from analysis.calibration import Calibration, CalibrationQuality
 from analysis.hiphike import HipHikeParams
 from analysis.session import ACTIVITIES, ANALYSIS_VERSION, SessionResult
 from recordings import Gap, Marker
+from recordings.files import OutputError, atomic_output
 
 CACHE_SUFFIX = ".pscache"
-FORMAT = "pelviscope.review-cache/2"
+FORMAT = "pelviscope.review-cache/3"
+#: First bytes of a cache file (16 bytes); the HMAC-SHA256 (32 bytes) follows.
+MAGIC = b"pelviscope-rc/3\n"
+KEY_NAME = "review-cache.key"
+KEY_BYTES = 32
 HIP_HIKE_CODES = ("", "left", "right")
+_MAC_BYTES = 32
+_HEADER_BYTES = len(MAGIC) + _MAC_BYTES
 _HASH_CHUNK = 8 << 20
+#: A cache is at most this many times the recording's size (plus a fixed allowance); a
+#: larger file is not read at all (checking it would take long). The real ratio is < 2.
+_MAX_SIZE_RATIO = 16
+_MAX_SIZE_EXTRA = 64 << 20
+
+
+class CacheDiscarded(Exception):
+    """The cache exists but is not used; the message says why (one line)."""
 
 
 def cache_path(recording: str | os.PathLike[str]) -> Path:
@@ -65,6 +103,136 @@ def file_key(path: str | os.PathLike[str], *, with_hash: bool) -> dict[str, Any]
     return key
 
 
+def key_path() -> Path:
+    """Where the per-user cache key lives (``$XDG_CONFIG_HOME/pelviscope/`` or ``~/.config``)."""
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    folder = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
+    return folder / "pelviscope" / KEY_NAME
+
+
+def _read_key(path: Path) -> bytes:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise CacheDiscarded(f"{path}: the cache key is not a regular file; no cache used")
+        if st.st_uid != os.getuid() or st.st_mode & 0o077:
+            raise CacheDiscarded(
+                f"{path}: the cache key is readable or owned by others; no cache used"
+            )
+        key = os.read(fd, KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(key) != KEY_BYTES:
+        raise CacheDiscarded(f"{path}: the cache key is damaged; no cache used")
+    return key
+
+
+def user_key() -> bytes:
+    """The per-user secret that signs caches, created on first use.
+
+    32 random bytes in :func:`key_path`, mode 0600 in a 0700 folder, created under a
+    random ``O_EXCL`` name and linked into place (two processes creating it at once
+    end up with the same key).
+
+    Raises
+    ------
+    CacheDiscarded
+        The key cannot be created or is not safe to use (then no cache is used at all).
+    """
+    path = key_path()
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise CacheDiscarded(f"{path}: cannot read the cache key ({exc.strerror or exc}); "
+                             "no cache used") from None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with atomic_output(path) as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(secrets.token_bytes(KEY_BYTES))
+    except (OSError, OutputError) as exc:
+        if not os.path.lexists(path):  # else another process made it: read that one
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CacheDiscarded(
+                f"{path}: cannot create the cache key ({reason}); no cache used"
+            ) from None
+    try:
+        return _read_key(path)
+    except OSError as exc:
+        raise CacheDiscarded(f"{path}: cannot read the cache key ({exc.strerror or exc}); "
+                             "no cache used") from None
+
+
+class _Signing:
+    """A write-only stream that signs what passes through it.
+
+    It has no ``tell``/``seek``, so :mod:`zipfile` writes the archive in one pass.
+    """
+
+    def __init__(self, f: IO[bytes], mac: hmac.HMAC) -> None:
+        self._f, self._mac = f, mac
+
+    def write(self, data: bytes) -> int:
+        self._mac.update(data)
+        return self._f.write(data)
+
+    def flush(self) -> None:
+        self._f.flush()
+
+
+def _max_cache_bytes(recording: str | os.PathLike[str]) -> int:
+    return _MAX_SIZE_RATIO * os.path.getsize(recording) + _MAX_SIZE_EXTRA
+
+
+def _open_verified(
+    recording: str | os.PathLike[str], key: bytes
+) -> IO[bytes] | None:
+    """The cache file, positioned at the archive, once its signature is checked.
+
+    Returns None when there is no cache; raises :class:`CacheDiscarded` otherwise.
+    """
+    path = cache_path(recording)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CacheDiscarded(f"{path.name}: is a symbolic link; not read") from None
+        raise CacheDiscarded(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise CacheDiscarded(f"{path.name}: not a regular file; not read")
+    f = os.fdopen(fd, "rb")
+    try:
+        if st.st_size < _HEADER_BYTES or f.read(len(MAGIC)) != MAGIC:
+            raise CacheDiscarded(f"{path.name}: not a cache of this version")
+        if st.st_size > _max_cache_bytes(recording):
+            raise CacheDiscarded(f"{path.name}: implausibly large ({st.st_size} bytes); not read")
+        stored = f.read(_MAC_BYTES)
+        mac = hmac.new(key, MAGIC, hashlib.sha256)
+        while chunk := f.read(_HASH_CHUNK):
+            mac.update(chunk)
+        if not hmac.compare_digest(mac.digest(), stored):
+            raise CacheDiscarded(
+                f"{path.name}: signature does not match (damaged, or not written by you)"
+            )
+        f.seek(_HEADER_BYTES)
+    except CacheDiscarded:
+        f.close()
+        raise
+    except OSError as exc:
+        f.close()
+        raise CacheDiscarded(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    return f
+
+
 def _codes(labels: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     codes = np.full(labels.shape, -1, dtype=np.int8)
     for i, name in enumerate(names):
@@ -86,7 +254,10 @@ def _frame_to_arrays(prefix: str, df: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _frame_from_arrays(prefix: str, npz: Any, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: npz[f"{prefix}/{c}"] for c in columns})
+    cols = {str(c): _array(npz, f"{prefix}/{c}", "fiubU", 1) for c in columns}
+    if len({len(v) for v in cols.values()}) > 1:
+        raise CacheDiscarded(f"the {prefix} columns differ in length")
+    return pd.DataFrame(cols)
 
 
 def _calibration_to_doc(cal: Calibration | None) -> dict[str, Any] | None:
@@ -119,14 +290,22 @@ def save(
     extra_arrays: dict[str, np.ndarray] | None = None,
     extra_doc: dict[str, Any] | None = None,
 ) -> Path | None:
-    """Write the cache of ``recording``; return its path, or None when it cannot be written.
+    """Write the signed cache of ``recording``; return its path, or None when not written.
 
-    ``extra_arrays`` and ``extra_doc`` hold what the window derives from the result and
-    wants back quickly (the min/max pyramid, the panel figures); :func:`load` returns them.
+    ``key`` is :func:`file_key` with the content hash. ``extra_arrays`` and ``extra_doc``
+    hold what the window derives from the result and wants back quickly (the min/max
+    pyramid, the panel figures); :func:`load` returns them.
 
-    The archive is written to a temporary file in the same folder and renamed, so a
-    crash never leaves a half-written cache behind.
+    Nothing is written without the content hash or the user's key; a folder that cannot
+    be written, a full disk, or a symbolic link or directory at the cache's name give
+    None and leave what was there.
     """
+    if not key.get("hash"):
+        return None
+    try:
+        secret = user_key()
+    except CacheDiscarded:
+        return None
     target = cache_path(recording)
     doc = {
         "format": FORMAT,
@@ -163,20 +342,30 @@ def save(
         **_frame_to_arrays("swings", result.swings),
         **(extra_arrays or {}),
     }
-    text = json.dumps(doc, allow_nan=True, default=_json_default)
-    arrays["doc"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # type: ignore[arg-type]
-        os.replace(tmp, target)
-        return target
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        text = json.dumps(doc, allow_nan=True, default=_json_default)
+    except (TypeError, ValueError):
         return None
+    arrays["doc"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    return _write_signed(target, arrays, secret)
+
+
+def _write_signed(target: Path, arrays: dict[str, np.ndarray], secret: bytes) -> Path | None:
+    """``MAGIC``, the HMAC and the archive, atomically at ``target`` (None if not written)."""
+    mac = hmac.new(secret, MAGIC, hashlib.sha256)
+    try:
+        with atomic_output(target, overwrite=True) as f:
+            f.write(MAGIC + bytes(_MAC_BYTES))
+            # np.savez's layout, written in one pass through the signing stream.
+            with zipfile.ZipFile(_Signing(f, mac), "w", zipfile.ZIP_STORED) as z:  # type: ignore[arg-type]
+                for name, a in arrays.items():
+                    with z.open(f"{name}.npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)
+            f.seek(len(MAGIC))
+            f.write(mac.digest())
+    except OutputError:
+        return None
+    return target
 
 
 def _json_default(obj: Any) -> Any:
@@ -187,21 +376,12 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
-def read_doc(recording: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The JSON part of the cache, or None when there is no readable cache."""
-    try:
-        with np.load(cache_path(recording), allow_pickle=False) as npz:
-            return dict(json.loads(npz["doc"].tobytes().decode("utf-8")))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return None
-
-
 def is_valid(
     recording: str | os.PathLike[str],
     doc: dict[str, Any] | None,
     options: dict[str, Any] | None = None,
 ) -> bool:
-    """Whether ``doc`` (from :func:`read_doc`) belongs to the recording as it is now.
+    """Whether ``doc`` (the cache's JSON part) belongs to the recording as it is now.
 
     ``options`` are the load options (CSV units) the analysis must have used.
     """
@@ -210,6 +390,8 @@ def is_valid(
     if doc.get("options", {}) != (options or {}):
         return False
     stored = doc.get("recording", {})
+    if not isinstance(stored, dict):
+        return False
     now = file_key(recording, with_hash=False)
     if stored.get("size") != now["size"]:
         return False
@@ -290,39 +472,108 @@ class Cached:
 def load(
     recording: str | os.PathLike[str], options: dict[str, Any] | None = None
 ) -> Cached | None:
-    """The cached result, markers and extras; None if missing, stale or damaged."""
-    doc = read_doc(recording)
-    if doc is None or not is_valid(recording, doc, options):
+    """The cached result, markers and extras; None if there is no cache or it is stale.
+
+    Raises
+    ------
+    CacheDiscarded
+        The cache exists but is damaged, not signed with the user's key, inconsistent,
+        or no key is available; the message says which, in one line.
+    """
+    path = cache_path(recording)
+    if not os.path.lexists(path):
         return None
-    try:
-        with np.load(cache_path(recording), allow_pickle=False) as npz:
-            extra_arrays = {k: npz[k] for k in npz.files if k.startswith("pyramid/")}
-            result = CachedSessionResult(
-                activity_codes=npz["activity"],
-                hip_hike_codes=npz["hip_hike"],
-                source=doc["source"],
-                meta=doc["meta"],
-                rate_hz=float(doc["rate_hz"]),
-                time_s=npz["time_s"],
-                quat_wxyz=np.empty((0, 4)),
-                anterior_tilt_deg=npz["anterior_tilt_deg"],
-                lateral_tilt_deg=npz["lateral_tilt_deg"],
-                gaps=[Gap(**g) for g in doc["gaps"]],
-                calibration=_calibration_from_doc(doc["calibration"]),
-                calibration_error=doc["calibration_error"],
-                segments=doc["segments"],
-                transitions=doc["transitions"],
-                steps=doc["steps"],
-                strides=_frame_from_arrays("strides", npz, doc["strides_columns"]),
-                swings=_frame_from_arrays("swings", npz, doc["swings_columns"]),
-                bouts=doc["bouts"],
-                episodes=doc["episodes"],
-                hip_hike_params=HipHikeParams.from_dict(doc["hip_hike_params"]),
-                notes=doc["notes"],
-                _ic_time_s=npz["ic_time_s"],
-                _ic_side=npz["ic_side"],
-            )
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+    f = _open_verified(recording, user_key())
+    if f is None:
         return None
+    with f:
+        try:
+            with np.load(f, allow_pickle=False) as npz:
+                doc = _doc(npz)
+                if not is_valid(recording, doc, options):
+                    return None
+                return _rebuild(npz, doc)
+        except CacheDiscarded as exc:
+            raise CacheDiscarded(f"{path.name}: {exc}") from None
+        except Exception as exc:  # signed but unusable: any failure means "analyse afresh"
+            raise CacheDiscarded(
+                f"{path.name}: inconsistent content ({type(exc).__name__}: {exc})"
+            ) from None
+
+
+def _doc(npz: Any) -> dict[str, Any]:
+    raw = _array(npz, "doc", "u", 1)
+    doc = json.loads(raw.tobytes().decode("utf-8"))
+    if not isinstance(doc, dict):
+        raise CacheDiscarded("the document is not an object")
+    return doc
+
+
+def _array(npz: Any, name: str, kinds: str, ndim: int, length: int | None = None) -> np.ndarray:
+    """Array ``name`` if it has a dtype kind in ``kinds``, ``ndim`` dimensions and ``length``."""
+    if name not in npz.files:
+        raise CacheDiscarded(f"array {name} missing")
+    a = npz[name]
+    if a.dtype.kind not in kinds or a.ndim != ndim or (length is not None and len(a) != length):
+        raise CacheDiscarded(f"array {name} has dtype {a.dtype} and shape {a.shape}")
+    return a
+
+
+def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
+    time_s = _array(npz, "time_s", "f", 1)
+    n = len(time_s)
+    if n < 2 or not np.all(np.diff(time_s) > 0):
+        raise CacheDiscarded("sample times are not increasing")
+    rate_hz = float(doc["rate_hz"])
+    if not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise CacheDiscarded(f"rate {rate_hz!r} Hz")
+    activity = _array(npz, "activity", "i", 1, n)
+    hip_hike = _array(npz, "hip_hike", "i", 1, n)
+    for name, codes, table in (("activity", activity, ACTIVITIES),
+                               ("hip_hike", hip_hike, HIP_HIKE_CODES)):
+        if codes.size and not (codes.min() >= -1 and codes.max() < len(table)):
+            raise CacheDiscarded(f"array {name} holds unknown codes")
+    ic_time_s = _array(npz, "ic_time_s", "f", 1)
+    ic_side = _array(npz, "ic_side", "U", 1, len(ic_time_s))
+    for key in ("gaps", "markers", "segments", "transitions", "steps", "bouts", "episodes",
+                "notes", "strides_columns", "swings_columns"):
+        if not isinstance(doc.get(key), list):
+            raise CacheDiscarded(f"{key} is not a list")
+    for e in doc["episodes"]:
+        missing = {"side", "kind", "activity", "start_s", "end_s", "peak_deg", "mean_deg"} - set(e)
+        if missing:
+            raise CacheDiscarded(f"an episode lacks {sorted(missing)}")
+    extra = doc.get("extra", {})
+    if not isinstance(extra, dict):
+        raise CacheDiscarded("extra is not an object")
+    extra_arrays = {}
+    for k in npz.files:
+        if k.startswith("pyramid/"):
+            extra_arrays[k] = _array(npz, k, "f", 1)
+    result = CachedSessionResult(
+        activity_codes=activity,
+        hip_hike_codes=hip_hike,
+        source=str(doc["source"]),
+        meta=dict(doc["meta"]),
+        rate_hz=rate_hz,
+        time_s=time_s,
+        quat_wxyz=np.empty((0, 4)),
+        anterior_tilt_deg=_array(npz, "anterior_tilt_deg", "f", 1, n),
+        lateral_tilt_deg=_array(npz, "lateral_tilt_deg", "f", 1, n),
+        gaps=[Gap(**g) for g in doc["gaps"]],
+        calibration=_calibration_from_doc(doc["calibration"]),
+        calibration_error=doc["calibration_error"],
+        segments=doc["segments"],
+        transitions=doc["transitions"],
+        steps=doc["steps"],
+        strides=_frame_from_arrays("strides", npz, doc["strides_columns"]),
+        swings=_frame_from_arrays("swings", npz, doc["swings_columns"]),
+        bouts=doc["bouts"],
+        episodes=doc["episodes"],
+        hip_hike_params=HipHikeParams.from_dict(doc["hip_hike_params"]),
+        notes=[str(x) for x in doc["notes"]],
+        _ic_time_s=ic_time_s,
+        _ic_side=ic_side,
+    )
     markers = [Marker(**m) for m in doc["markers"]]
-    return Cached(result, markers, extra_arrays, doc.get("extra", {}))
+    return Cached(result, markers, extra_arrays, extra)

@@ -33,8 +33,9 @@ from analysis.session import (
 )
 from gui.review import cache
 from gui.review.decimate import MinMaxPyramid, raw_level
-from gui.review.notes import Notes, save_notes
+from gui.review.notes import Notes, notes_path, save_notes
 from recordings import Gap, Marker
+from recordings.files import OutputError
 
 Progress = Callable[[float, str], None]
 FloatArray = NDArray[np.float64]
@@ -72,6 +73,11 @@ class LoadedSession:
         The tilt curves decimated for display.
     derived : Derived
         The panel figures of ``result``.
+    warnings : list of str
+        What reading the input found wrong with it (damaged chunks, samples beyond the
+        sensor's range, ...; ``Recording.warnings``), one line each.
+    cache_note : str
+        Why an existing cache was not used (damaged, not signed by this user, ...), or "".
     """
 
     path: Path
@@ -82,6 +88,8 @@ class LoadedSession:
     timings_s: dict[str, float] = field(default_factory=dict)
     pyramid: MinMaxPyramid | None = None
     derived: Derived | None = None
+    warnings: list[str] = field(default_factory=list)
+    cache_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class Preview:
     meta: dict[str, Any]
     gaps: list[Gap]
     recording_markers: list[Marker]
+    warnings: list[str] = field(default_factory=list)
 
 
 def _load_options(acc_unit: str, gyr_unit: str) -> dict[str, str]:
@@ -141,25 +150,18 @@ def open_session(
     p = Path(path)
     options = _load_options(acc_unit, gyr_unit)
     timings: dict[str, float] = {}
+    cache_note = ""
     if use_cache and p.is_file():
         report(0.0, "reading cache")
         t0 = time.perf_counter()
-        cached = cache.load(p, options)
-        if cached is not None:
-            r = cached.result
-            raw = raw_level(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
-            pyramid = MinMaxPyramid.from_arrays(cached.extra_arrays, raw, r.rate_hz)
-            extra = cached.extra_doc
-            derived = (
-                Derived(r, extra["summary_rows"], _gait(r, extra["gait_summary"]))
-                if "summary_rows" in extra and "gait_summary" in extra
-                else None
-            )
-            timings["cache_read"] = time.perf_counter() - t0
+        try:
+            session = _from_cache(p, options)
+        except cache.CacheDiscarded as exc:
+            session, cache_note = None, f"cache not used: {exc}"
+        if session is not None:
+            session.timings_s["cache_read"] = time.perf_counter() - t0
             report(1.0, "done")
-            return LoadedSession(
-                p, r, cached.markers, True, cache.cache_path(p), timings, pyramid, derived
-            )
+            return session
     report(0.0, "reading")
     t0 = time.perf_counter()
     stat = cache.file_key(p, with_hash=False) if p.is_file() else {}
@@ -182,7 +184,7 @@ def open_session(
             if on_preview is not None:
                 on_preview(
                     Preview(p, tilt, pyramids[0], rec.rate_hz, dict(rec.meta), list(rec.gaps),
-                            list(rec.markers))
+                            list(rec.markers), list(rec.warnings))
                 )  # fmt: skip
             nonlocal key
             key = start_hash()
@@ -200,18 +202,52 @@ def open_session(
     written = None
     changed = any(file_key.get(k) != v for k, v in stat.items())  # e.g. still being recorded
     if use_cache and not changed:
-        report(0.97, "caching")
-        t0 = time.perf_counter()
-        written = cache.save(
-            p, result, list(rec.markers), file_key, options,
-            extra_arrays=pyramid.to_arrays(),
-            extra_doc={"summary_rows": derived.summary_rows,
-                       "gait_summary": {k: v for k, v in derived.gait.items() if k != "swings"}},
-        )  # fmt: skip
-        timings["cache_write"] = time.perf_counter() - t0
+        try:
+            cache.user_key()
+        except cache.CacheDiscarded as exc:
+            cache_note = f"cache not used: {exc}"
+        else:
+            report(0.97, "caching")
+            t0 = time.perf_counter()
+            written = cache.save(
+                p, result, list(rec.markers), file_key, options,
+                extra_arrays=pyramid.to_arrays(),
+                extra_doc={"summary_rows": derived.summary_rows,
+                           "gait_summary": {k: v for k, v in derived.gait.items()
+                                            if k != "swings"},
+                           "warnings": list(rec.warnings)},
+            )  # fmt: skip
+            timings["cache_write"] = time.perf_counter() - t0
     report(1.0, "done")
     return LoadedSession(
-        p, result, list(rec.markers), False, written, timings, pyramid, derived
+        p, result, list(rec.markers), False, written, timings, pyramid, derived,
+        list(rec.warnings), cache_note,
+    )  # fmt: skip
+
+
+def _from_cache(p: Path, options: dict[str, Any]) -> LoadedSession | None:
+    """The session from a valid cache, None without one (:class:`cache.CacheDiscarded`)."""
+    cached = cache.load(p, options)
+    if cached is None:
+        return None
+    r = cached.result
+    extra = cached.extra_doc
+    try:
+        raw = raw_level(r.time_s, (r.anterior_tilt_deg, r.lateral_tilt_deg), r.rate_hz)
+        pyramid = MinMaxPyramid.from_arrays(cached.extra_arrays, raw, r.rate_hz)
+        derived = (
+            Derived(r, [dict(row) for row in extra["summary_rows"]],
+                    _gait(r, dict(extra["gait_summary"])))
+            if "summary_rows" in extra and "gait_summary" in extra
+            else None
+        )  # fmt: skip
+        warnings = [str(w) for w in extra.get("warnings", [])]
+    except Exception as exc:  # signed but unusable: analyse afresh
+        raise cache.CacheDiscarded(
+            f"{cache.cache_path(p).name}: inconsistent content ({type(exc).__name__}: {exc})"
+        ) from None
+    return LoadedSession(
+        p, r, cached.markers, True, cache.cache_path(p), {}, pyramid, derived, warnings
     )
 
 
@@ -415,6 +451,9 @@ class ReviewModel(SessionView):
         self.path = session.path
         self.recording_markers = session.recording_markers
         self.notes = notes or Notes()
+        #: Why the notes must not be saved ("" when they may): an unreadable notes file
+        #: that could not be set aside would be replaced.
+        self.notes_blocked = ""
         result = session.result
         derived = session.derived
         if self.notes.hip_hike_params:
@@ -528,7 +567,16 @@ class ReviewModel(SessionView):
         del self.notes.markers[index]
 
     def save_notes(self) -> Path:
-        """Write ``<file>.notes.json`` (raises ``OSError`` if the folder is read-only)."""
+        """Write ``<file>.notes.json``.
+
+        Raises
+        ------
+        recordings.files.OutputError
+            It cannot be written, or an unreadable notes file is in the way
+            (:attr:`notes_blocked` says why).
+        """
+        if self.notes_blocked:
+            raise OutputError(notes_path(self.path), self.notes_blocked)
         return save_notes(self.path, self.notes)
 
     # ---- panels -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from gui.review.model import (
     open_session,
     recalibrate,
 )
-from gui.review.notes import NotesError, load_notes
+from gui.review.notes import open_notes
 from gui.review.panels import (
     CalibrationPanel,
     EpisodeTable,
@@ -183,12 +183,12 @@ class ReviewWindow(QtWidgets.QMainWindow):
                 on_preview=lambda preview: partial(PreviewModel(preview)),
                 **units,
             )
-            try:
-                notes, note_error = load_notes(session.path), ""
-            except NotesError as exc:
-                notes, note_error = None, f"{exc} - markers not loaded"
+            opened = open_notes(session.path)
             progress(1.0, "preparing the view")
-            return ReviewModel(session, notes), session, note_error
+            model = ReviewModel(session, opened.notes)
+            if not opened.writable:
+                model.notes_blocked = "an unreadable notes file is in the way; not replaced"
+            return model, session, opened.problem
 
         self.statusBar().showMessage(f"Opening {path.name}…")
         self._run(job, self._on_opened, self._on_preview)
@@ -393,8 +393,8 @@ class ReviewWindow(QtWidgets.QMainWindow):
         assert self.model is not None
         try:
             path = self.model.save_notes()
-        except OSError as exc:
-            self.markers.status.setText(f"Not saved: {exc.strerror or exc}")
+        except (OSError, ValueError) as exc:  # OutputError: one line naming file and reason
+            self.markers.status.setText(f"Not saved: {exc}")
             return
         self.markers.status.setText(f"Saved to {path.name}")
 

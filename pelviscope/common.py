@@ -11,8 +11,6 @@ from typing import IO, Any
 
 #: A calibration file is a few hundred bytes; anything far larger is not one.
 CALIBRATION_MAX_BYTES = 1_000_000
-#: Anterior tilt of a standing pelvis lies within about +-25 deg; beyond 45 is a typo.
-STANDING_TILT_MAX_DEG = 45.0
 
 
 def finite_json(obj: Any) -> Any:
@@ -109,6 +107,7 @@ def load_calibration(path: Path) -> Any:
         One line naming the file when it is not a readable calibration.
     """
     from analysis.calibration import Calibration, CalibrationError
+    from analysis.checks import check_standing_tilt_deg
     from recordings.errors import InputError
 
     name = str(path)
@@ -139,9 +138,8 @@ def load_calibration(path: Path) -> Any:
         raise InputError(name, "", f"not a calibration file: no {exc.args[0]!r} entry") from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise InputError(name, "", f"not a valid calibration ({exc})") from None
-    tilt = calibration.standing_tilt_deg
-    if not (math.isfinite(tilt) and abs(tilt) <= STANDING_TILT_MAX_DEG):
-        raise InputError(
-            name, "standing_tilt_deg", f"{tilt} is not within +-{STANDING_TILT_MAX_DEG:g} deg"
-        )
+    try:
+        check_standing_tilt_deg(calibration.standing_tilt_deg)
+    except InputError as exc:
+        raise InputError(name, "standing_tilt_deg", exc.reason) from None
     return calibration

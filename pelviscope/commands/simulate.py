@@ -10,8 +10,6 @@ import numpy as np
 from pelviscope.cli import UsageError, add_overwrite, number_in
 
 SCENARIOS = ("clinic", "day", "normal")
-#: Body-worn IMUs stream at 5-2000 Hz; ``analyze`` takes from 5 Hz on.
-RATE_HZ_RANGE = (5.0, 2000.0)
 #: Samples the simulator makes at most (about 28 h at 200 Hz; memory grows with it).
 MAX_SAMPLES = 20_000_000
 
@@ -33,11 +31,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="length of day/normal in seconds (default 3600)",
     )
+    from analysis.checks import MAX_RATE_HZ, MIN_RATE_HZ
+
     parser.add_argument(
         "--rate-hz",
-        type=number_in(*RATE_HZ_RANGE, what="body-worn IMUs"),
+        type=number_in(MIN_RATE_HZ, MAX_RATE_HZ, what="the rates pelviscope analyses"),
         default=100.0,
-        help=f"output data rate, {RATE_HZ_RANGE[0]:g}-{RATE_HZ_RANGE[1]:g} Hz (default 100)",
+        help=f"output data rate, {MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz (default 100)",
     )
     parser.add_argument(
         "--mount",

@@ -72,6 +72,7 @@ def record(
     stop: threading.Event | None = None,
     poll_interval_s: float = 0.1,
     status_interval_s: float = 0.5,
+    overwrite: bool = False,
 ) -> RecordSummary:
     """Record ``source`` into ``path`` until ``duration_s`` of session time, ``stop`` or failure.
 
@@ -89,14 +90,25 @@ def record(
         Called about every ``status_interval_s`` with the status and elapsed seconds.
     stop : threading.Event, optional
         Set it to end the recording early.
+    overwrite : bool
+        Replace an existing file at ``path``; without it an existing file is an error.
 
     Returns
     -------
     RecordSummary
+
+    Raises
+    ------
+    recordings.files.OutputError
+        ``path`` exists (without ``overwrite``) or cannot be written - checked before the
+        source starts, and again when the file is created (another recorder may have
+        taken the name meanwhile: the creation is exclusive).
     """
+    from recordings.files import check_writable
     from recordings.format import RecordingWriter
 
     path = Path(path)
+    check_writable(path, overwrite=overwrite)  # before connecting: fail at once
     stop = stop or threading.Event()
     writer: RecordingWriter | None = None
     samples = gaps = lost = 0
@@ -112,7 +124,8 @@ def record(
             for b in batches:
                 if writer is None:
                     writer = RecordingWriter(path, _meta_from_status(status, meta),
-                                             rate_hz=b.rate_hz, has_gyr=b.gyr_rps is not None)
+                                             rate_hz=b.rate_hz, has_gyr=b.gyr_rps is not None,
+                                             overwrite=overwrite)
                 for g in b.gaps:
                     writer.add_gap(g)
                     gaps, lost = gaps + 1, lost + g.lost_samples
@@ -133,20 +146,23 @@ def record(
         source.stop()
         status = source.status
         if writer is not None:
-            for b in source.poll():  # whatever arrived while stopping
-                if b.time_s[0] > last_time_s:
-                    for g in b.gaps:
-                        writer.add_gap(g)
-                        gaps, lost = gaps + 1, lost + g.lost_samples
-                    writer.append(b.time_s, b.acc_mps2, b.gyr_rps, device_time_s=b.device_time_s)
-                    samples += b.n_samples
-                    last_time_s = float(b.time_s[-1])
-            drift = getattr(getattr(source, "decoder", None), "clock", None)
-            writer.update_meta({"stats": {
-                "lost_samples": status.lost_samples, "lost_packets": status.lost_packets,
-                "bad_frames": status.bad_frames, "reconnects": status.reconnects,
-                "battery_pct_end": status.battery_pct,
-                "clock_drift_ppm": None if drift is None else round(drift.drift_ppm, 2),
-            }})
-            writer.close()
+            try:  # the file is closed even when the disk is full
+                for b in source.poll():  # whatever arrived while stopping
+                    if b.time_s[0] > last_time_s:
+                        for g in b.gaps:
+                            writer.add_gap(g)
+                            gaps, lost = gaps + 1, lost + g.lost_samples
+                        writer.append(b.time_s, b.acc_mps2, b.gyr_rps,
+                                      device_time_s=b.device_time_s)
+                        samples += b.n_samples
+                        last_time_s = float(b.time_s[-1])
+                drift = getattr(getattr(source, "decoder", None), "clock", None)
+                writer.update_meta({"stats": {
+                    "lost_samples": status.lost_samples, "lost_packets": status.lost_packets,
+                    "bad_frames": status.bad_frames, "reconnects": status.reconnects,
+                    "battery_pct_end": status.battery_pct,
+                    "clock_drift_ppm": None if drift is None else round(drift.drift_ppm, 2),
+                }})
+            finally:
+                writer.close()
     return RecordSummary(path, samples, last_time_s, gaps, lost, status)

@@ -166,6 +166,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.status_labels = {k: QtWidgets.QLabel("") for k in
                               ("state", "rate", "lost", "battery", "latency", "cal")}
         for key in ("state", "rate", "lost", "battery", "latency", "cal"):
+            self.status_labels[key].setTextFormat(QtCore.Qt.TextFormat.PlainText)
             bar.addPermanentWidget(self.status_labels[key], 1 if key == "cal" else 0)
 
         self.connect_panel.scan_requested.connect(self.start_scan)

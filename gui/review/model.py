@@ -38,6 +38,8 @@ from recordings import Gap, Marker
 from recordings.files import OutputError
 
 Progress = Callable[[float, str], None]
+#: Gap reasons that mean the data were damaged or implausible (drawn as such).
+DAMAGE_REASONS = ("file_damage", "out_of_range")
 FloatArray = NDArray[np.float64]
 #: Episode table columns (header, key).
 EPISODE_COLUMNS = (
@@ -388,6 +390,12 @@ class SessionView:
     anterior_range: tuple[float, float]
     lateral_range: tuple[float, float]
     recording_markers: list[Marker]
+    gaps: list[Gap]
+
+    @property
+    def damage_spans(self) -> list[tuple[float, float]]:
+        """Spans without data because of file damage or implausible samples (not link loss)."""
+        return [(g.start_s, g.end_s) for g in self.gaps if g.reason in DAMAGE_REASONS]
 
     @property
     def t_range(self) -> tuple[float, float]:
@@ -433,6 +441,7 @@ class PreviewModel(SessionView):
         self.anterior_range = _finite_range(preview.tilt.anterior_tilt_deg)
         self.lateral_range = _finite_range(preview.tilt.lateral_tilt_deg)
         self.recording_markers = preview.recording_markers
+        self.gaps = preview.gaps
 
 
 class ReviewModel(SessionView):
@@ -481,6 +490,7 @@ class ReviewModel(SessionView):
         if not full:
             return
         self.time_s = r.time_s
+        self.gaps = r.gaps
         self.pyramid = pyramid or _pyramid(r, r.rate_hz)
         codes = getattr(r, "activity_codes", None)  # a cached result has them
         if codes is None:

@@ -7,6 +7,7 @@ signal when the user asks for something; the window wires them to the model.
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from typing import Any
 
@@ -279,6 +280,7 @@ class ThresholdForm(QtWidgets.QWidget):
         )
         intro.setWordWrap(True)
         self.error = QtWidgets.QLabel()
+        self.error.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828")
         reset = QtWidgets.QPushButton("Defaults")
@@ -357,6 +359,7 @@ class MarkersPanel(QtWidgets.QWidget):
         remove = QtWidgets.QPushButton("Delete")
         remove.clicked.connect(self._remove)
         self.status = QtWidgets.QLabel()
+        self.status.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # holds file names
         self.session_note = QtWidgets.QPlainTextEdit()
         self.session_note.setPlaceholderText("Note on the whole session…")
         self.session_note.setMaximumHeight(70)
@@ -440,10 +443,11 @@ class CalibrationPanel(QtWidgets.QWidget):
         r = model.result
         cal = r.calibration
         if cal is None:
-            self.text.setText(f"<b>No calibration</b>: {r.calibration_error}")
+            self.text.setText(f"<b>No calibration</b>: {html.escape(str(r.calibration_error))}")
             return
         q = cal.quality
-        parts = [f"<b>Calibration</b>: {cal.method}"]
+        # The method and notes can come from a recording's metadata: text, not markup.
+        parts = [f"<b>Calibration</b>: {html.escape(str(cal.method))}"]
         if cal.standing_span_s:
             a, b = cal.standing_span_s
             parts.append(f"neutral standing {format_clock(a)}–{format_clock(b)} "
@@ -451,5 +455,5 @@ class CalibrationPanel(QtWidgets.QWidget):
         if cal.walking_span_s:
             parts.append(f"walking used {q.walking_s:.0f} s, direction confidence "
                          f"{_fmt(q.direction_confidence, 2)}")
-        parts.extend(q.notes)
+        parts.extend(html.escape(str(n)) for n in q.notes)
         self.text.setText("<br>".join(parts))

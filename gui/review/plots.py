@@ -23,6 +23,8 @@ from gui.widgets.time_plot import Episode, TimePlot
 LEFT_AXIS_PX = 52
 MIN_SPAN_S = 2.0
 MAX_LABEL_ROWS = 3
+#: At most this many damage spans are hatched per plot (each is a scene item).
+MAX_DAMAGE_SPANS = 500
 
 
 class ElapsedAxis(pg.AxisItem):
@@ -93,6 +95,7 @@ class SessionPlots(QtWidgets.QWidget):
         self._add_episode_labels(8 * MAX_LABEL_ROWS)  # made now, not on the first zoom-out
         self._updating = False
         self._span = (0.0, 1.0)
+        self._damage_items: list[tuple[TimePlot, pg.LinearRegionItem]] = []
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -123,12 +126,34 @@ class SessionPlots(QtWidgets.QWidget):
         self.overview.getPlotItem().setXRange(t0, t1, padding=0)
         self.region.setBounds((t0, t1))
         self._draw_overview()
+        self._set_damage(model.damage_spans)
         self.refresh_annotations()
         if first:
             span = min(t1 - t0, 600.0)
             self.set_span(t0, t0 + span)
         else:
             self.set_span(*self._span)
+
+    def _set_damage(self, spans: list[tuple[float, float]]) -> None:
+        """Hatch the spans lost to file damage or implausible samples in every plot."""
+        for plot, item in self._damage_items:
+            plot.getPlotItem().removeItem(item)
+        self._damage_items = []
+        colour = QtGui.QColor(self.theme.warn)
+        colour.setAlpha(150)
+        brush = QtGui.QBrush(colour, QtCore.Qt.BrushStyle.BDiagPattern)
+        for plot in (self.anterior, self.lateral, self.overview):
+            for a, b in spans[:MAX_DAMAGE_SPANS]:
+                item = pg.LinearRegionItem((a, b), movable=False, brush=brush,
+                                           pen=pg.mkPen(colour, width=1))
+                item.setZValue(-5)
+                plot.getPlotItem().addItem(item)
+                self._damage_items.append((plot, item))
+
+    def damage_regions(self) -> list[tuple[float, float]]:
+        """The hatched damage spans of the detail plots (for tests)."""
+        return [tuple(map(float, item.getRegion()))  # type: ignore[misc]
+                for plot, item in self._damage_items if plot is self.lateral]
 
     def _draw_overview(self) -> None:
         m = self.model

@@ -6,6 +6,7 @@ result to :class:`~gui.review.model.ReviewModel` and wires the panels' signals t
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from gui.review.plots import SessionPlots
 from gui.review.worker import Partial, Progress, Task
 from gui.widgets.theme import LIGHT, Theme, apply_palette
 
+#: Warnings listed in the strip's tooltip (all of them are in the Details dialog).
+MAX_TOOLTIP_WARNINGS = 30
 OPEN_FILTER = "Recordings and CSV (*.psrec *.csv *.txt);;All files (*)"
 
 
@@ -79,8 +82,11 @@ class ReviewWindow(QtWidgets.QMainWindow):
             apply_palette(app, theme)
 
         self.header = QtWidgets.QLabel("Open a recording: File > Open, or drop a file here.")
+        # Rich text for the layout only: every string from a file is escaped (_set_header).
         self.header.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.header.setContentsMargins(8, 6, 8, 6)
+        self.warnings: list[str] = []
+        self.warning_strip = self._warning_strip()
         self.plots = SessionPlots(theme)
         self.episodes = EpisodeTable(theme)
         self.summary = SummaryPanel()
@@ -109,6 +115,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(self.header)
+        lay.addWidget(self.warning_strip)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
 
@@ -128,6 +135,61 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.markers.sessionNoteEdited.connect(self._on_session_note)
         self.calibration.recalibrateRequested.connect(self.recalibrate_from_span)
         self.resize(1600, 1000)
+
+    def _warning_strip(self) -> QtWidgets.QFrame:
+        strip = QtWidgets.QFrame()
+        strip.setObjectName("warningStrip")
+        warn = QtGui.QColor(self.theme.warn)
+        strip.setStyleSheet(
+            f"#warningStrip {{ background: rgba({warn.red()}, {warn.green()}, {warn.blue()}, 50);"
+            f" border: 1px solid {warn.name()}; }}"
+        )
+        self.warning_label = QtWidgets.QLabel()
+        self.warning_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.warning_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                                         QtWidgets.QSizePolicy.Policy.Preferred)
+        self.warning_details = QtWidgets.QPushButton("Details…")
+        self.warning_details.clicked.connect(self.show_warnings)
+        lay = QtWidgets.QHBoxLayout(strip)
+        lay.setContentsMargins(8, 3, 8, 3)
+        lay.addWidget(self.warning_label, 1)
+        lay.addWidget(self.warning_details)
+        strip.hide()
+        return strip
+
+    def _set_warnings(self, warnings: list[str]) -> None:
+        """Show what reading the recording found wrong (damage, implausible samples)."""
+        self.warnings = list(warnings)
+        if not warnings:
+            self.warning_strip.hide()
+            return
+        n = len(warnings)
+        first = warnings[0]
+        self.warning_label.setText(
+            f"⚠ The data are damaged or partly implausible ({n} warning{'s' * (n > 1)}; "
+            f"hatched spans have no data): {first}"
+        )
+        # A tooltip decides rich or plain text by itself: give it escaped rich text.
+        self.warning_strip.setToolTip(
+            "<p style='white-space:pre-wrap'>"
+            + "<br>".join(html.escape(w) for w in warnings[:MAX_TOOLTIP_WARNINGS])
+            + (f"<br>… {n - MAX_TOOLTIP_WARNINGS} more" if n > MAX_TOOLTIP_WARNINGS else "")
+            + "</p>"
+        )
+        self.warning_strip.show()
+
+    def show_warnings(self) -> None:
+        """All warnings about the open recording, in a dialog."""
+        if not self.warnings:
+            return
+        box = QtWidgets.QMessageBox(self)
+        box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
+        box.setWindowTitle("Damaged or implausible data")
+        box.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        box.setText(f"{len(self.warnings)} warning(s) about the recording's data. The spans "
+                    "without data are hatched in the plots and are not analysed.")
+        box.setDetailedText("\n".join(self.warnings))
+        box.open()
 
     @staticmethod
     def _scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -225,6 +287,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         pv = preview.preview
         self._set_header(pv.path, pv.meta, preview.t_range, pv.rate_hz, pv.tilt.calibration,
                          pv.gaps, "finding activities, steps and hip-hikes…")
+        self._set_warnings(pv.warnings)
         self.plots.set_model(preview)
         self.episodes.set_rows([])
         self.episodes.title.setText("<b>Hip-hike episodes</b> - analysing…")
@@ -240,9 +303,13 @@ class ReviewWindow(QtWidgets.QMainWindow):
         src = "cache" if session.from_cache else "analysis"
         secs = sum(session.timings_s.values())
         msg = f"Opened {session.path.name} from {src} in {secs:.1f} s"
-        if not session.from_cache and self.use_cache and session.cache_file is None:
-            msg += " (folder not writable: no cache)"
-        self.statusBar().showMessage(note_error or msg)
+        if self.warnings:
+            msg += f" - {len(self.warnings)} warning(s) about the data"
+        if session.cache_note:
+            msg += f" ({session.cache_note})"
+        elif not session.from_cache and self.use_cache and session.cache_file is None:
+            msg += " (cache not written: the folder or file cannot be written)"
+        self.statusBar().showMessage(f"{note_error} | {msg}" if note_error else msg)
         self.loaded.emit()
 
     def _show_model(self) -> None:
@@ -250,6 +317,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         assert m is not None
         r = m.result
         self._set_header(m.path, r.meta, m.t_range, r.rate_hz, r.calibration, r.gaps)
+        self._set_warnings(m.session.warnings)
         self.thresholds.set_params(m.params)
         self.plots.set_model(m)
         self._refresh_results()
@@ -260,16 +328,24 @@ class ReviewWindow(QtWidgets.QMainWindow):
                     rate_hz: float, calibration: Any, gaps: list[Any], status: str = "") -> None:
         lost = sum(g.end_s - g.start_s for g in gaps)
         cal = calibration.method if calibration else "none"
-        parts = [f"subject {meta['subject_id']}" if meta.get("subject_id") else "",
-                 f"session {meta['session_id']}" if meta.get("session_id") else "",
-                 f"started {meta['start_time_utc']} UTC" if meta.get("start_time_utc") else "",
+        meta = meta if isinstance(meta, dict) else {}
+
+        def field(key: str, label: str, suffix: str = "") -> str:
+            value = meta.get(key)
+            return f"{label} {value}{suffix}" if value else ""
+
+        parts = [field("subject_id", "subject"),
+                 field("session_id", "session"),
+                 field("start_time_utc", "started", " UTC"),
                  f"{format_clock(t_range[1] - t_range[0])} at {rate_hz:g} Hz",
                  f"calibration: {cal}",
-                 f"{len(gaps)} gaps ({lost:.1f} s without data)" if gaps else "no gaps",
-                 f"<i>{status}</i>" if status else ""]
+                 f"{len(gaps)} gaps ({lost:.1f} s without data)" if gaps else "no gaps"]
+        # Everything from the file is text, never markup (a subject id can hold "<img>").
+        text = " · ".join(html.escape(str(p)) for p in parts if p)
+        if status:
+            text += f" · <i>{html.escape(status)}</i>"
         self.header.setText(
-            f"<span style='font-size:15px'><b>{path.name}</b></span> &nbsp; "
-            + " · ".join(p for p in parts if p)
+            f"<span style='font-size:15px'><b>{html.escape(path.name)}</b></span> &nbsp; {text}"
         )
         self.setWindowTitle(f"pelviscope review - {path.name}")
 

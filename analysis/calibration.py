@@ -17,6 +17,9 @@ A calibration is the constant rotation ``M`` from the sensor frame S to P
 
 from __future__ import annotations
 
+import json
+import math
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,6 +29,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from analysis import quaternion as quat
 from analysis.motion import GRAVITY_MPS2, spans, still_mask, walking_mask
+from recordings import InputError
 
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.calibration/1"
@@ -136,24 +140,46 @@ class Calibration:
         }
 
     @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> Calibration:
-        """Re-create a saved calibration (e.g. a later session of the same wear)."""
+    def from_dict(cls, doc: Any) -> Calibration:
+        """Re-create a saved calibration (e.g. a later session of the same wear).
+
+        Raises
+        ------
+        CalibrationError
+            ``doc`` is not a pelviscope calibration object, its quaternion is not a
+            finite unit quaternion ``w, x, y, z``, or its standing tilt is not a finite
+            angle within +-45 deg. Malformed quality figures (informative only) are left
+            out.
+        """
+        if not isinstance(doc, dict):
+            raise CalibrationError(
+                f"not a pelviscope calibration: a JSON object is expected, not {_kind(doc)}"
+            )
         if doc.get("format") != FORMAT:
             raise CalibrationError(
                 f"not a pelviscope calibration (format {doc.get('format')!r}, expected {FORMAT!r})"
             )
-        q = np.asarray(doc["sensor_to_pelvis_quat_wxyz"], dtype=float)
-        if q.shape != (4,) or not np.isfinite(q).all() or abs(np.linalg.norm(q) - 1) > 1e-3:
-            raise CalibrationError("sensor_to_pelvis_quat_wxyz must be a unit quaternion w,x,y,z")
-        known = CalibrationQuality.__dataclass_fields__
-        quality = CalibrationQuality(
-            **{k: v for k, v in doc.get("quality", {}).items() if k in known}
-        )
+        if "sensor_to_pelvis_quat_wxyz" not in doc:
+            raise CalibrationError("sensor_to_pelvis_quat_wxyz is missing")
+        q = _finite_vector(doc["sensor_to_pelvis_quat_wxyz"], 4)
+        if q is None or abs(np.linalg.norm(q) - 1) > 1e-3:
+            raise CalibrationError(
+                "sensor_to_pelvis_quat_wxyz must be a unit quaternion: four finite numbers "
+                "w, x, y, z of length 1"
+            )
+        tilt = doc.get("standing_tilt_deg", 0.0)
+        if tilt is None:
+            tilt = 0.0
+        if not _is_number(tilt) or not abs(tilt) <= MAX_STANDING_TILT_DEG:
+            raise CalibrationError(
+                f"standing_tilt_deg must be a finite angle within +-{MAX_STANDING_TILT_DEG:g} "
+                f"deg, got {tilt!r}"
+            )
         return cls(
             q / np.linalg.norm(q),
             "saved",
-            quality,
-            standing_tilt_deg=float(doc.get("standing_tilt_deg", 0.0)),
+            _quality_from(doc.get("quality")),
+            standing_tilt_deg=float(tilt),
         )
 
     def to_pelvis(self, vectors_s: FloatArray) -> FloatArray:
@@ -163,7 +189,20 @@ class Calibration:
         )
 
     def with_standing_tilt(self, standing_tilt_deg: float) -> Calibration:
-        """The same calibration with an absolute standing-tilt offset."""
+        """The same calibration with an absolute standing-tilt offset.
+
+        Raises
+        ------
+        CalibrationError
+            The tilt is not a finite angle within +-45 deg.
+        """
+        if not _is_number(standing_tilt_deg) or not abs(standing_tilt_deg) <= (
+            MAX_STANDING_TILT_DEG
+        ):
+            raise CalibrationError(
+                f"standing tilt must be a finite angle within +-{MAX_STANDING_TILT_DEG:g} deg, "
+                f"got {standing_tilt_deg!r}"
+            )
         return Calibration(
             self.sensor_to_pelvis_quat_wxyz,
             self.method,
@@ -172,6 +211,81 @@ class Calibration:
             self.walking_span_s,
             float(standing_tilt_deg),
         )
+
+
+def load_calibration(path: str | os.PathLike[str]) -> Calibration:
+    """Read a calibration saved as JSON (``analyze --save-calibration``).
+
+    Raises
+    ------
+    recordings.InputError
+        The file cannot be read, is not JSON, or is not a valid calibration; the message
+        names the file and the reason in one line.
+    """
+    name = str(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_CALIBRATION_BYTES + 1)
+    except OSError as exc:
+        raise InputError(name, "", exc.strerror or "cannot be read") from None
+    if len(raw) > _MAX_CALIBRATION_BYTES:
+        raise InputError(name, "", "too large for a calibration file (more than 1 MB)")
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InputError(name, "", "not a text (UTF-8) JSON file") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(name, f"line {exc.lineno}", f"not valid JSON ({exc.msg})") from None
+    except ValueError as exc:  # NaN / Infinity, which JSON does not have
+        raise InputError(name, "", str(exc)) from None
+    try:
+        return Calibration.from_dict(doc)
+    except CalibrationError as exc:
+        raise InputError(name, "", str(exc)) from None
+
+
+#: A saved calibration is a few hundred bytes; anything this large is not one.
+_MAX_CALIBRATION_BYTES = 1_000_000
+#: Standing tilt beyond this (deg) is not a neutral standing posture (typically 0-20 deg).
+MAX_STANDING_TILT_DEG = 45.0
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"holds {name}, which is not a number in JSON")
+
+
+def _kind(value: Any) -> str:
+    kinds = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}
+    return kinds.get(type(value), "a number" if _is_number(value, finite=False) else "that")
+
+
+def _is_number(value: Any, *, finite: bool = True) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return False
+    return not finite or math.isfinite(float(value))
+
+
+def _finite_vector(value: Any, size: int) -> FloatArray | None:
+    if not isinstance(value, list | tuple | np.ndarray) or len(value) != size:
+        return None
+    if not all(_is_number(v) for v in value):
+        return None
+    return np.asarray(value, dtype=float)
+
+
+def _quality_from(doc: Any) -> CalibrationQuality:
+    """Quality figures of a saved calibration, leaving out malformed ones."""
+    if not isinstance(doc, dict):
+        return CalibrationQuality()
+    kept: dict[str, Any] = {}
+    for key in CalibrationQuality.__dataclass_fields__:
+        value = doc.get(key)
+        if key == "notes":
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                kept[key] = list(value)
+        elif value is not None and _is_number(value):
+            kept[key] = float(value)
+    return CalibrationQuality(**kept)
 
 
 # ----------------------------------------------------------------------------- maths

@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.calibration import MAX_STANDING_TILT_DEG
 from analysis.orientation import GYR_MAX_RPS
 from recordings import Gap, InputError, Recording
 
@@ -38,9 +39,6 @@ MAX_BAD_SHARE = 0.01
 GYR_P99_MAX_RPS = 10.0
 #: The rate implied by the median time step may differ this much (factor) from rate_hz.
 _RATE_AGREEMENT = 2.0
-#: Standing tilt beyond this (deg) is not a standing posture (DESIGN: anterior tilt of the
-#: neutral standing posture, typically 0-20 deg).
-MAX_STANDING_TILT_DEG = 45.0
 
 
 def check_standing_tilt_deg(standing_tilt_deg: float | None) -> float | None:

@@ -283,7 +283,7 @@ def _sample_durations(time_s: FloatArray, rate_hz: float) -> FloatArray:
 
 
 def _uniform_blocks(
-    time_s: FloatArray, wanted: NDArray[np.bool_], max_fill_s: float = 0.5
+    time_s: FloatArray, wanted: NDArray[np.bool_], max_fill_s: float = 1.0
 ) -> list[tuple[int, int]]:
     """Index ranges of ``wanted`` samples without gaps longer than ``max_fill_s``."""
     cut = np.zeros(time_s.size + 1, dtype=bool)

@@ -110,6 +110,8 @@ class LiveModel:
         self.gaps: collections.deque[tuple[float, float]] = collections.deque()
         self.recording: LiveRecording | None = None
         self.last_recording: Path | None = None
+        #: Why the last recording stopped by itself (a write error), else "".
+        self.recording_error = ""
         self.status = SourceStatus()
         self._act_offset = 0
         self._last_data_wall = -math.inf
@@ -207,10 +209,17 @@ class LiveModel:
 
     # ---- recording -----------------------------------------------------------------------
     def start_recording(self, path: str | Path, meta: dict[str, Any]) -> None:
-        """Record from the next batch on (subject_id, session_id, notes in ``meta``)."""
+        """Record from the next batch on (subject_id, session_id, notes in ``meta``).
+
+        Raises
+        ------
+        recordings.files.OutputError
+            ``path`` exists already or cannot be written; nothing is started.
+        """
         if self.recording is not None:
             self.stop_recording()
         cal = self._calibration.to_dict() if self.calibrated else None
+        self.recording_error = ""
         self.recording = LiveRecording(path, {"calibration": cal, "simulated":
                                               "emulated" in self.source_label, **meta})
 
@@ -286,7 +295,13 @@ class LiveModel:
         if b.host_time_s is not None:
             self._pending_host_s.append(float(b.host_time_s[-1]))
         if self.recording is not None:
-            self.recording.append(b, self.status)
+            try:
+                self.recording.append(b, self.status)
+            except (OSError, ValueError) as exc:  # OutputError: one line with the file
+                self.recording_error = f"recording stopped: {exc}"
+                rec, self.recording = self.recording, None
+                rec.abandon()
+                self.last_recording = rec.path if rec.samples else None
 
     def idle(self) -> None:
         """Slow periodic analysis (rolling gait detection); call when a redraw is done."""

@@ -1,13 +1,36 @@
-"""Recording the live stream to the native format, with markers (no Qt)."""
+"""Recording the live stream to the native format, with markers (no Qt).
+
+A recording never replaces a file: the name is checked when recording starts, and the
+file itself is created exclusively (``O_EXCL``) with the first batch, so a second
+recorder - or a file that appeared meanwhile - makes this one fail with one line
+(:class:`recordings.files.OutputError`) and leaves the other file as it was.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
 from firmware_bridge.source import Batch, SourceStatus
 from recordings import Gap, Marker, RecordingWriter
+from recordings.files import check_writable
+
+
+def fresh_name(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/stem+suffix``, or with ``-2``, ``-3``, ... appended if that name is taken.
+
+    Only a proposal: the file is still created exclusively, so a name taken meanwhile
+    fails instead of being replaced.
+    """
+    path = folder / f"{stem}{suffix}"
+    n = 2
+    while os.path.lexists(path):
+        path = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return path
 
 
 def device_meta(status: SourceStatus) -> dict[str, Any]:
@@ -35,9 +58,15 @@ class LiveRecording:
         Output ``.psrec`` file.
     meta : dict
         Descriptive metadata (subject_id, session_id, notes, calibration ...).
+
+    Raises
+    ------
+    recordings.files.OutputError
+        ``path`` exists already or cannot be written (one line naming it and the reason).
     """
 
     def __init__(self, path: str | Path, meta: dict[str, Any]) -> None:
+        check_writable(path, overwrite=False)
         self.path = Path(path)
         self.meta = {**meta, "start_time_utc": dt.datetime.now(dt.UTC).isoformat()}
         self.writer: RecordingWriter | None = None
@@ -53,13 +82,21 @@ class LiveRecording:
     _last_s = 0.0
 
     def append(self, batch: Batch, status: SourceStatus) -> None:
-        """Write one batch (and the gaps before it, if the recording has begun)."""
+        """Write one batch (and the gaps before it, if the recording has begun).
+
+        Raises
+        ------
+        recordings.files.OutputError
+            The file cannot be created (it appeared meanwhile, the disk is full, ...).
+        OSError
+            Writing failed later.
+        """
         if self.writer is None:
             self.offset_s = float(batch.time_s[0])
             meta = {**device_meta(status), **self.meta,
                     "live_session_offset_s": self.offset_s}
             self.writer = RecordingWriter(self.path, meta, rate_hz=batch.rate_hz,
-                                          has_gyr=batch.gyr_rps is not None)
+                                          has_gyr=batch.gyr_rps is not None, overwrite=False)
             for m in self.markers:  # pressed before the first sample arrived
                 self.writer.add_marker(Marker(0.0, m.label, m.note))
         else:
@@ -99,5 +136,13 @@ class LiveRecording:
                 "bad_frames": status.bad_frames, "reconnects": status.reconnects,
                 "battery_pct_end": status.battery_pct,
             }})
-        self.writer.close()
-        self.writer = None
+        writer, self.writer = self.writer, None
+        writer.close()
+
+    def abandon(self) -> None:
+        """Close after a write error, keeping what was written; never raises."""
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            # The error that led here is what the user is told.
+            with contextlib.suppress(OSError, ValueError):
+                writer.close()

@@ -24,6 +24,7 @@ from analysis.calibration import Calibration, CalibrationError
 from firmware_bridge.source import SampleSource
 from gui.live.model import LiveModel
 from gui.live.panels import CalibrationPanel, ConnectPanel, RecordPanel
+from gui.live.recording import fresh_name
 from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
 from gui.live.settings_dialog import SettingsDialog, window_text
 from gui.live.sources import DeviceEntry, scan_devices
@@ -31,6 +32,7 @@ from gui.widgets.activity_band import ActivityBand
 from gui.widgets.readout import BigReadout, HipHikeIndicator, format_angle
 from gui.widgets.theme import THEMES, apply_palette
 from gui.widgets.time_plot import Episode, TimePlot
+from recordings.files import OutputError
 
 SourceFactory = Callable[[DeviceEntry], SampleSource]
 #: The source queue is drained every TICK_MS (cheap when empty) so that a notification
@@ -347,12 +349,16 @@ class LiveWindow(QtWidgets.QMainWindow):
                 return
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             stem = "_".join(x for x in (subject, session, stamp) if x)
-            path = str(folder / f"{stem}.psrec")
+            path = str(fresh_name(folder, stem, ".psrec"))
             if self.qsettings is not None:
                 self.qsettings.setValue("ui/folder", str(folder))
         meta = {"subject_id": subject or None, "session_id": session or None,
                 "notes": rp.notes.toPlainText().strip() or None}
-        self.model.start_recording(path, meta)
+        try:
+            self.model.start_recording(path, meta)
+        except OutputError as exc:  # an existing file is never replaced
+            rp.set_recording(False, f"not recording: {exc}")
+            return
         rp.set_recording(True, f"recording to {Path(path).name}")
 
     def stop_recording(self) -> Path | None:
@@ -460,6 +466,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             rec = m.recording
             self.record_panel.info.setText(
                 f"● {rec.path.name}  {rec.duration_s:.0f} s  {len(rec.markers)} marker(s)")
+        elif m.recording_error and self.record_panel.recording:
+            self.record_panel.set_recording(False, m.recording_error)
 
     def _update_status(self) -> None:
         m = self.model

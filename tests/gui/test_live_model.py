@@ -85,3 +85,56 @@ def test_minmax_trace_incremental_matches_whole_and_breaks_at_gaps() -> None:
     falling = MinMaxTrace(8, 100)  # each pair in the order its values came: no sawtooth
     falling.extend(np.arange(100.0), -np.arange(100.0) ** 1.5)
     assert np.all(np.diff(falling.since(-np.inf)[1]) <= 0)
+
+
+def _batch(t0_s: float, n: int = 50, rate_hz: float = 100.0):  # type: ignore[no-untyped-def]
+    from firmware_bridge.source import Batch
+
+    t = t0_s + np.arange(n) / rate_hz
+    acc = np.tile([0.0, 0.0, 9.81], (n, 1))
+    return Batch(t, acc, np.zeros((n, 3)), rate_hz)
+
+
+def test_live_recording_refuses_an_existing_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from firmware_bridge.source import SourceStatus
+    from gui.live.recording import LiveRecording
+    from recordings.files import OutputError
+
+    path = tmp_path / "session.psrec"
+    path.write_bytes(b"an earlier session")
+    with pytest.raises(OutputError, match="exists already"):
+        LiveRecording(path, {})
+    # A file that appears between the start and the first sample is not replaced either.
+    late = tmp_path / "late.psrec"
+    rec = LiveRecording(late, {})
+    late.write_bytes(b"another recorder")
+    with pytest.raises(OutputError, match="exists already"):
+        rec.append(_batch(0.0), SourceStatus())
+    assert path.read_bytes() == b"an earlier session"
+    assert late.read_bytes() == b"another recorder"
+
+
+def test_two_live_recordings_on_one_name_one_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from firmware_bridge.source import SourceStatus
+    from gui.live.recording import LiveRecording
+    from recordings import load
+    from recordings.files import OutputError
+
+    path = tmp_path / "s.psrec"
+    first, second = LiveRecording(path, {"subject_id": "A"}), LiveRecording(path, {})
+    first.append(_batch(0.0), SourceStatus())
+    with pytest.raises(OutputError, match="exists already"):
+        second.append(_batch(0.0), SourceStatus())
+    first.append(_batch(0.5), SourceStatus())
+    first.close()
+    rec = load(path)
+    assert rec.meta["subject_id"] == "A" and rec.n_samples == 100 and not rec.warnings
+
+
+def test_fresh_name_never_proposes_a_taken_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gui.live.recording import fresh_name
+
+    assert fresh_name(tmp_path, "S01_x", ".psrec") == tmp_path / "S01_x.psrec"
+    (tmp_path / "S01_x.psrec").write_bytes(b"")
+    (tmp_path / "S01_x-2.psrec").symlink_to(tmp_path / "nowhere")  # a dangling link is taken
+    assert fresh_name(tmp_path, "S01_x", ".psrec") == tmp_path / "S01_x-3.psrec"

@@ -133,3 +133,35 @@ def test_records_a_file_analyze_reads(make_window, qtbot, tmp_path) -> None:  # 
     assert math.isclose(result.duration_s, rec.time_s[-1] - rec.time_s[0], abs_tol=0.1)
     assert len(result.per_sample) == rec.n_samples
     assert Path(w.record_panel.info.text().removeprefix("saved ")) == path
+
+
+def test_recording_on_an_existing_name_keeps_the_file(make_window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    w = make_window(Scenario([Stand(5.0)]))
+    qtbot.waitUntil(lambda: w.model.now_s > 0.3, timeout=8000)
+    path = tmp_path / "live.psrec"
+    path.write_bytes(b"yesterday's session")
+    w.start_recording(str(path))
+    assert w.model.recording is None and not w.record_panel.recording
+    assert "exists already" in w.record_panel.info.text()
+    assert str(path) in w.record_panel.info.text()
+    t = w.model.now_s
+    qtbot.waitUntil(lambda: w.model.now_s > t + 0.5, timeout=5000)  # streaming goes on
+    assert path.read_bytes() == b"yesterday's session"
+    # An automatic name that is taken (same subject, session and second) gets a suffix.
+    import datetime as dt
+
+    now = dt.datetime.now()
+    taken = {tmp_path / f"S01_{(now + dt.timedelta(seconds=k)):%Y%m%d-%H%M%S}.psrec"
+             for k in range(4)}
+    for p in taken:
+        p.write_bytes(b"taken")
+    w.record_panel.folder.setText(str(tmp_path))
+    w.record_panel.subject.setText("S01")
+    w.start_recording()
+    assert w.model.recording is not None
+    assert w.model.recording.path.name.endswith("-2.psrec")
+    qtbot.waitUntil(lambda: w.model.recording.samples > 0, timeout=5000)
+    written = w.stop_recording()
+    assert written is not None and written not in taken and written.parent == tmp_path
+    assert path.read_bytes() == b"yesterday's session"
+    assert all(p.read_bytes() == b"taken" for p in taken)

@@ -967,12 +967,20 @@ def _decode(buf: _Buffer, name: str, empty: Allocator) -> Recording:
                 damage_at.add(j)
                 lost_n = max(round((after - before) * rate_hz) - 1, 0)
                 gaps.append(Gap(before, after, lost_n, "file_damage"))
-    if kept_index is not None:
-        # dropped samples that leave a hole in time (a chunk moved elsewhere) lose data too
-        for j in np.flatnonzero(np.diff(kept_index) > 1).tolist():
-            lost_n = round(float(time_s[j + 1] - time_s[j]) * rate_hz) - 1
-            if j + 1 not in damage_at and lost_n >= 1:
-                gaps.append(Gap(float(time_s[j]), float(time_s[j + 1]), lost_n, "file_damage"))
+    if keep is not None and kept_index is not None and n > 1:
+        # Dropped samples leave holes: where their time belonged (a chunk stored after
+        # later data) or where they were (a sample without a valid time). A duplicate
+        # falls on a kept time and leaves none.
+        late = ~keep & np.isfinite(raw_time_s)
+        holes = np.searchsorted(time_s, raw_time_s[late]).tolist()
+        holes += (np.flatnonzero(np.diff(kept_index) > 1) + 1).tolist()
+        known = {(g.start_s, g.end_s) for g in gaps}
+        for j in sorted(set(holes) - damage_at):
+            if 0 < j < n:
+                before, after = float(time_s[j - 1]), float(time_s[j])
+                lost_n = round((after - before) * rate_hz) - 1
+                if lost_n >= 1 and (before, after) not in known:
+                    gaps.append(Gap(before, after, lost_n, "file_damage"))
     if s.end is None and not any(d[1] is None for d in s.damage):
         dur = float(time_s[-1] - time_s[0]) if n else 0.0
         warnings.append(

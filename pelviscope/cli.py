@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"pelviscope.commands.{name}")
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.register(p)
-        p.set_defaults(_module=module)
+        p.set_defaults(_module=module, _parser=p)
     return parser
 
 
@@ -237,6 +237,16 @@ _CURRENT_FILE: list[str] = []
 _CAUGHT_WARNINGS: list[str] = []
 
 
+_SAY_LOCK = threading.Lock()
+
+
+def say(line: str) -> None:
+    """Print one line on stderr, whole even when threads report at the same moment."""
+    with _SAY_LOCK:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
 @contextlib.contextmanager
 def working_on(path: str | os.PathLike[str]) -> Iterator[None]:
     """Name ``path`` in any error raised inside this block that names no file itself."""
@@ -255,15 +265,13 @@ def _boundary_hooks(command: str) -> Iterator[None]:
         if hook_args.exc_value is None or isinstance(hook_args.exc_value, SystemExit):
             return
         _, message = classify(hook_args.exc_value, _CURRENT_FILE[-1] if _CURRENT_FILE else None)
-        print(f"pelviscope {command}: {message}", file=sys.stderr)
+        say(f"pelviscope {command}: {message}")
 
     def sys_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         if isinstance(value, KeyboardInterrupt):
-            print(f"pelviscope {command}: interrupted", file=sys.stderr)
+            say(f"pelviscope {command}: interrupted")
             return
-        print(
-            f"pelviscope {command}: {internal_error_line(value, write_log(value))}", file=sys.stderr
-        )
+        say(f"pelviscope {command}: {internal_error_line(value, write_log(value))}")
 
     def unraisable_hook(u: Any) -> None:
         if u.exc_value is not None:
@@ -287,7 +295,11 @@ def _boundary_hooks(command: str) -> Iterator[None]:
     try:
         yield
     finally:
-        threading.excepthook, sys.excepthook, sys.unraisablehook, warnings.showwarning = saved
+        # Threads the command left running report through these hooks until they end (the
+        # interpreter joins them on exit); otherwise an in-process caller gets its own back.
+        if threading.active_count() == 1:
+            threading.excepthook, sys.excepthook, sys.unraisablehook = saved[:3]
+        warnings.showwarning = saved[3]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -295,14 +307,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
+            if extra:  # named by the sub-command's parser, like its other argument errors
+                (getattr(args, "_parser", None) or parser).error(
+                    f"unrecognized arguments: {' '.join(extra)}"
+                )
         except SystemExit as exc:  # --help, --version, or a bad argument (one line printed)
             return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
-        print("pelviscope: interrupted", file=sys.stderr)
+        say("pelviscope: interrupted")
         return 130
     except Exception as exc:  # a broken installation (a command module failing to import)
-        print(f"pelviscope: {internal_error_line(exc, write_log(exc))}", file=sys.stderr)
+        say(f"pelviscope: {internal_error_line(exc, write_log(exc))}")
         return 1
     if args.command is None:
         parser.print_help()
@@ -313,13 +329,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return int(args._module.run(args) or 0)
         except KeyboardInterrupt:
-            print(f"pelviscope {command}: interrupted", file=sys.stderr)
+            say(f"pelviscope {command}: interrupted")
             return 130
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else 1
         except BaseException as exc:  # the boundary: every failure is one line
             status, message = classify(exc, _CURRENT_FILE[-1] if _CURRENT_FILE else None)
-            print(f"pelviscope {command}: {message}", file=sys.stderr)
+            say(f"pelviscope {command}: {message}")
             return status
         finally:
             _CURRENT_FILE.clear()

@@ -37,8 +37,9 @@ MAX_BAD_SHARE = 0.01
 #: 99th percentile of |angular rate| above this (rad/s, ~570 deg/s) means deg/s were given:
 #: a pelvis turns at most a few hundred deg/s, and only briefly.
 GYR_P99_MAX_RPS = 10.0
-#: The rate implied by the median time step may differ this much (factor) from rate_hz.
-_RATE_AGREEMENT = 2.0
+#: The median time step, in sample periods, must lie in this range (as for the
+#: orientation filter, :func:`analysis.orientation.estimate_quat_wxyz`).
+_STEP_PERIODS = (0.75, 1.5)
 
 
 def check_standing_tilt_deg(standing_tilt_deg: float | None) -> float | None:
@@ -63,6 +64,36 @@ def check_standing_tilt_deg(standing_tilt_deg: float | None) -> float | None:
             f"anterior tilt of neutral standing), got {standing_tilt_deg!r}",
         )
     return value
+
+
+def impossible_samples(
+    acc_mps2: FloatArray, gyr_rps: FloatArray | None, time_s: FloatArray | None = None
+) -> NDArray[np.bool_]:
+    """Samples no body-worn sensor can produce: not numbers, or beyond its range.
+
+    The one rule of the offline check (:func:`checked_recording`), for a live path to
+    drop such samples from a chunk the same way.
+
+    Parameters
+    ----------
+    acc_mps2 : ndarray (N, 3)
+        Specific force, m/s^2; beyond :data:`ACC_MAX_MPS2` on an axis is impossible.
+    gyr_rps : ndarray (N, 3) or None
+        Angular rate, rad/s; beyond ``GYR_MAX_RPS`` on an axis is impossible.
+    time_s : ndarray (N,), optional
+        Sample times; a non-finite time is impossible too.
+
+    Returns
+    -------
+    ndarray of bool (N,)
+        True for each sample to leave out.
+    """
+    bad = _impossible(np.asarray(acc_mps2, dtype=float), ACC_MAX_MPS2)
+    if gyr_rps is not None:
+        bad |= _impossible(np.asarray(gyr_rps, dtype=float), GYR_MAX_RPS)
+    if time_s is not None:
+        bad |= ~np.isfinite(np.asarray(time_s, dtype=float))
+    return bad
 
 
 def checked_recording(rec: Recording, source: str = "") -> Recording:
@@ -99,9 +130,7 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
         raise InputError(name, "", "sample arrays of different lengths: the data are damaged")
     if n < 2:
         raise InputError(name, "", f"{n} sample(s): nothing to analyse")
-    bad = ~np.isfinite(time_s) | _impossible(acc, ACC_MAX_MPS2)
-    if gyr is not None:
-        bad |= _impossible(gyr, GYR_MAX_RPS)
+    bad = impossible_samples(acc, gyr, time_s)
     _check_bad_share(name, time_s, acc, gyr, bad)
     if bad.any():
         rec = _without(rec, bad)
@@ -196,14 +225,19 @@ def _check_rate(name: str, rate_hz: float, median_step_s: float) -> None:
             f"sample rate {rate_hz:.4g} Hz is outside {MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz, "
             f"the range of body-worn IMUs{hint}",
         )
-    implied_hz = 1.0 / median_step_s
-    if not 1 / _RATE_AGREEMENT <= implied_hz / rate_hz <= _RATE_AGREEMENT:
-        hint = "; is time_s in milliseconds?" if 500 <= rate_hz / implied_hz <= 2000 else ""
+    periods = median_step_s * rate_hz
+    if not _STEP_PERIODS[0] <= periods <= _STEP_PERIODS[1]:
+        if 500 <= periods <= 2000:
+            hint = "; is time_s in milliseconds?"
+        elif periods > _STEP_PERIODS[1]:
+            hint = " (half the samples or more missing, or a wrong rate)"
+        else:
+            hint = " (a wrong rate, or time_s not in seconds)"
         raise InputError(
             name,
             "column time_s",
-            f"samples are {median_step_s:.4g} s apart but the sample rate is {rate_hz:.4g} Hz"
-            f"{hint}",
+            f"samples are {median_step_s:.4g} s apart (median) but the sample rate is "
+            f"{rate_hz:.4g} Hz{hint}",
         )
 
 

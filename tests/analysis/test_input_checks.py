@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -368,3 +369,57 @@ def test_saved_calibration_round_trip(tmp_path):
     np.testing.assert_allclose(
         cal.sensor_to_pelvis_quat_wxyz, GOOD["sensor_to_pelvis_quat_wxyz"], atol=1e-12
     )
+
+
+# ----------------------------------------------------------------- any damage at all
+
+
+FUZZ_EXAMPLES = int(os.environ.get("PELVISCOPE_FUZZ_EXAMPLES", "25"))
+
+
+@pytest.fixture(scope="module")
+def small():
+    return simulate(Scenario([Stand(6), Walk(20), Sit(10)]), rate_hz=50, seed=9).recording
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    data=st.data(),
+    time_scale=st.sampled_from([1.0, 1.0, 1.0, 1000.0, 1e-3, -1.0]),
+    rate_hz=st.one_of(st.just(50.0), st.floats(allow_nan=True, allow_infinity=True, width=32)),
+    n_values=st.integers(0, 30),
+    cut=st.tuples(st.integers(0, 1800), st.integers(0, 1800)),
+)
+def test_any_damage_gives_a_result_or_one_input_error(
+    small, data, time_scale, rate_hz, n_values, cut
+):
+    """Random values anywhere, any rate, cut or rescaled time: never another exception."""
+    rec = replace(
+        small,
+        time_s=small.time_s * time_scale,
+        acc_mps2=small.acc_mps2.copy(),
+        gyr_rps=small.gyr_rps.copy(),
+        rate_hz=rate_hz,
+    )
+    n = rec.n_samples
+    value = st.floats(allow_nan=True, allow_infinity=True)
+    for _ in range(n_values):
+        i = data.draw(st.integers(0, n - 1))
+        target = data.draw(st.sampled_from(["acc_mps2", "gyr_rps", "time_s"]))
+        arr = getattr(rec, target)
+        if arr.ndim == 2:
+            arr[i, data.draw(st.integers(0, 2))] = data.draw(value)
+        else:
+            arr[i] = data.draw(value)
+    a, b = sorted(cut)
+    keep = np.ones(n, bool)
+    keep[a:b] = False
+    rec = replace(
+        rec, time_s=rec.time_s[keep], acc_mps2=rec.acc_mps2[keep], gyr_rps=rec.gyr_rps[keep]
+    )
+    try:
+        result = analyze_recording(rec, source="fuzz", workers=1)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("fuzz")
+        return
+    json.dumps(result.to_json(), allow_nan=False)

@@ -59,7 +59,7 @@ from recordings import Gap, Recording, load
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.analysis/1"
 #: Bump when results change for the same input (invalidates the review window's cache).
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"
 ACTIVITIES = ("standing", "walking", "sitting", "lying", "transition", "unknown")
 Progress = Callable[[float, str], None]
 

@@ -513,10 +513,29 @@ def _array(npz: Any, name: str, kinds: str, ndim: int, length: int | None = None
     """Array ``name`` if it has a dtype kind in ``kinds``, ``ndim`` dimensions and ``length``."""
     if name not in npz.files:
         raise CacheDiscarded(f"array {name} missing")
+    _check_declared(npz, name)
     a = npz[name]
     if a.dtype.kind not in kinds or a.ndim != ndim or (length is not None and len(a) != length):
         raise CacheDiscarded(f"array {name} has dtype {a.dtype} and shape {a.shape}")
     return a
+
+
+def _check_declared(npz: Any, name: str) -> None:
+    """Refuse an array whose header declares more data than its archive member holds.
+
+    Reading such an array would first allocate the declared size (terabytes, say).
+    """
+    info = npz.zip.getinfo(f"{name}.npy")
+    with npz.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise CacheDiscarded(f"array {name} has .npy version {version}")
+    if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
+        raise CacheDiscarded(f"array {name} declares {shape} {dtype}, more than it holds")
 
 
 def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:

@@ -159,7 +159,9 @@ def _numeric_table(path: str, names: list[str], columns: list[str]) -> dict[str,
     try:
         table = _read_table(path, names, columns, pa.string())
     except pa.ArrowInvalid as exc:
-        raise InputError(path, "", _plain_arrow_error(exc)) from None
+        reason = _plain_arrow_error(exc)
+        line = _first_non_utf8_line(path) if reason.startswith("not a UTF-8") else 0
+        raise InputError(path, f"line {line}" if line else "", reason) from None
     import pandas as pd
 
     out: dict[str, np.ndarray] = {}
@@ -188,6 +190,17 @@ def _plain_arrow_error(exc: Exception) -> str:
     if "quote" in text.lower():
         return "a quoted cell is not closed (an unmatched '\"')"
     return "cannot be read as a CSV table of numbers"
+
+
+def _first_non_utf8_line(path: str) -> int:
+    """Line number (1-based) of the first line that is not UTF-8 text, 0 if none."""
+    with open(path, "rb") as f:
+        for line_no, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return line_no
+    return 0
 
 
 def _require_finite(path: str, cols: dict[str, np.ndarray], names: tuple[str, ...]) -> None:

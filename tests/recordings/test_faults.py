@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -434,3 +435,62 @@ def test_real_recordings_keep_every_sample(name):
     got = read_recording(path)
     assert not [w for w in got.warnings if "range" in w]
     assert not [g for g in got.gaps if g.reason == "out_of_range"]
+
+
+# -- CSV input -------------------------------------------------------------------------
+CSV_HEADER = b"time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
+CSV_ROWS = b"".join(b"%r,0.1,-0.2,9.81,0.01,0.02,0.03\n" % (i / 100) for i in range(300))
+
+
+def test_a_huge_file_without_line_ends_is_not_read_as_a_header(tmp_path):
+    path = tmp_path / "zeros.csv"
+    with open(path, "wb") as f:
+        f.truncate(2 * 1024**3)  # 2 GiB of NUL bytes, sparse: no disk used
+    t0 = time.monotonic()
+    with pytest.raises(InputError) as err:
+        load(path)
+    assert time.monotonic() - t0 < 1.0
+    assert str(err.value) == (
+        f"{path}: line 1: not a text CSV header (no line end in the first 64 KiB)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00" * 100 + b"\n" + CSV_ROWS, "line 1: not a text CSV header (it holds NUL bytes"),
+        (CSV_HEADER + CSV_ROWS + b"3.0,\xff\xfe,0,9.81,0,0,0\n", "line 302: not a UTF-8 text"),
+        (CSV_HEADER + CSV_ROWS + b"3.0," + b"1" * 3_000_000 + b",0,9.81,0,0,0\n",
+         "a line is too long for a table of samples"),
+        (CSV_HEADER + b"\x00" * 3_000_000, "a line is too long for a table of samples"),
+    ],
+)  # fmt: skip
+def test_csv_errors_speak_plain_words(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        load(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text
+    for jargon in ("straddl", "block", "conversion error", "Arrow", "CSV parse error"):
+        assert jargon not in text
+
+
+@pytest.mark.parametrize(
+    ("row", "channel"),
+    [(b"1.5,0,0,9.81,1e6,0,0\n", "gyr_rps"), (b"1.5,1e10,0,9.81,0,0,0\n", "acc_mps2")],
+)
+def test_one_impossible_csv_sample_is_a_gap(tmp_path, row, channel):
+    rows = CSV_ROWS.splitlines(keepends=True)
+    rows[150] = row
+    path = tmp_path / "spike.csv"
+    path.write_bytes(CSV_HEADER + b"".join(rows))
+    got = load(path)
+    assert got.n_samples == 299 and got.rate_hz == 100.0
+    assert [(g.start_s, g.end_s, g.lost_samples, g.reason) for g in got.gaps] == [
+        (1.49, 1.51, 1, "out_of_range")
+    ]
+    (warning,) = got.warnings
+    assert (
+        warning.startswith(f"{path}: 1 sample(s)") and channel in warning and "1.500 s" in warning
+    )

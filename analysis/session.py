@@ -285,7 +285,11 @@ def _sample_durations(time_s: FloatArray, rate_hz: float) -> FloatArray:
 def _uniform_blocks(
     time_s: FloatArray, wanted: NDArray[np.bool_], max_fill_s: float = 1.0
 ) -> list[tuple[int, int]]:
-    """Index ranges of ``wanted`` samples without gaps longer than ``max_fill_s``."""
+    """Index ranges of ``wanted`` samples without gaps longer than ``max_fill_s``.
+
+    Shorter gaps (lost packets, a corrupt sample left out) are bridged so that they do
+    not end a walking bout; steps found inside them are dropped later.
+    """
     cut = np.zeros(time_s.size + 1, dtype=bool)
     cut[1:-1] = np.diff(time_s) > max_fill_s
     cut[1:-1] |= wanted[1:] != wanted[:-1]
@@ -590,8 +594,15 @@ def analyze_recording(
     """Analyse an in-memory recording (see :func:`analyze`).
 
     The recording is checked first (:func:`analysis.checks.checked_recording`): samples
-    that are not numbers or beyond any sensor's range are left out as gaps (with a note),
-    unusable input raises :class:`recordings.InputError`.
+    that are not numbers or beyond any sensor's range are left out as gaps (with a note).
+
+    Raises
+    ------
+    recordings.InputError
+        Unusable input: too few samples or shorter than 2 s, a sample rate outside
+        5-2000 Hz or disagreeing with ``time_s``, time not increasing, wrong units, more
+        than 1 % impossible samples, or a standing tilt that is not a finite angle within
+        +-45 deg. ``source`` names the input in the message.
     """
     report = progress or (lambda fraction, what: None)
     standing_tilt_deg = check_standing_tilt_deg(standing_tilt_deg)

@@ -357,7 +357,7 @@ def _write_signed(target: Path, arrays: dict[str, np.ndarray], secret: bytes) ->
         with atomic_output(target, overwrite=True) as f:
             f.write(MAGIC + bytes(_MAC_BYTES))
             # np.savez's layout, written in one pass through the signing stream.
-            with zipfile.ZipFile(_Signing(f, mac), "w", zipfile.ZIP_STORED) as z:  # type: ignore[arg-type]
+            with zipfile.ZipFile(_Signing(f, mac), "w", zipfile.ZIP_STORED) as z:  # type: ignore[call-overload]
                 for name, a in arrays.items():
                     with z.open(f"{name}.npy", "w", force_zip64=True) as member:
                         np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)

@@ -146,6 +146,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         )
         self.warning_label = QtWidgets.QLabel()
         self.warning_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.warning_label.setWordWrap(True)
         self.warning_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
                                          QtWidgets.QSizePolicy.Policy.Preferred)
         self.warning_details = QtWidgets.QPushButton("Details…")
@@ -157,14 +158,14 @@ class ReviewWindow(QtWidgets.QMainWindow):
         strip.hide()
         return strip
 
-    def _set_warnings(self, warnings: list[str]) -> None:
+    def _set_warnings(self, path: Path, warnings: list[str]) -> None:
         """Show what reading the recording found wrong (damage, implausible samples)."""
         self.warnings = list(warnings)
         if not warnings:
             self.warning_strip.hide()
             return
         n = len(warnings)
-        first = warnings[0]
+        first = warnings[0].removeprefix(f"{path}: ")  # the header names the file already
         self.warning_label.setText(
             f"⚠ The data are damaged or partly implausible ({n} warning{'s' * (n > 1)}; "
             f"hatched spans have no data): {first}"
@@ -287,7 +288,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         pv = preview.preview
         self._set_header(pv.path, pv.meta, preview.t_range, pv.rate_hz, pv.tilt.calibration,
                          pv.gaps, "finding activities, steps and hip-hikes…")
-        self._set_warnings(pv.warnings)
+        self._set_warnings(pv.path, pv.warnings)
         self.plots.set_model(preview)
         self.episodes.set_rows([])
         self.episodes.title.setText("<b>Hip-hike episodes</b> - analysing…")
@@ -317,7 +318,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         assert m is not None
         r = m.result
         self._set_header(m.path, r.meta, m.t_range, r.rate_hz, r.calibration, r.gaps)
-        self._set_warnings(m.session.warnings)
+        self._set_warnings(m.path, m.session.warnings)
         self.thresholds.set_params(m.params)
         self.plots.set_model(m)
         self._refresh_results()

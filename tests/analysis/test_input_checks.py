@@ -69,7 +69,8 @@ def _assert_same_clinical_result(clean, result, n_bad: int) -> None:
     assert result.time_s.size == clean.time_s.size - n_bad
     assert np.mean(clean.activity[idx] == result.activity) >= 0.99
     assert any(g.reason == "out_of_range" for g in result.gaps)
-    assert any("left out as gaps" in n for n in result.notes)
+    # Said in a note, by the analysis or (through a file) by the reader.
+    assert any("range" in n and "gaps" in n for n in result.notes)
     json.dumps(result.to_json(), allow_nan=False)
 
 
@@ -111,12 +112,12 @@ def test_corrupt_samples_through_a_recording_file(tmp_path, session, clean, valu
     path = tmp_path / "corrupt.psrec"
     write_recording(path, rec)
     result = analyze(path, workers=1)
-    # The reader may already have turned them into gaps; either way none is used.
-    assert result.time_s.size == clean.time_s.size - 2 * count
-    assert abs(_walking_s(result) - _walking_s(clean)) <= 1.0
-    assert abs(len(result.steps) - len(clean.steps)) <= 2
-    assert [e["side"] for e in result.episodes] == [e["side"] for e in clean.episodes]
-    json.dumps(result.to_json(), allow_nan=False)
+    # The reader may already have turned them into gaps; either way none is used. The
+    # file holds float32 samples: compare with the clean session through the same file.
+    clean_path = tmp_path / "clean.psrec"
+    write_recording(clean_path, session.recording)
+    clean = analyze(clean_path, workers=1)
+    _assert_same_clinical_result(clean, result, 2 * count)
 
 
 @settings(max_examples=8, deadline=None)

@@ -238,6 +238,8 @@ def load_calibration(path: str | os.PathLike[str]) -> Calibration:
         raise InputError(name, f"line {exc.lineno}", f"not valid JSON ({exc.msg})") from None
     except ValueError as exc:  # NaN / Infinity, which JSON does not have
         raise InputError(name, "", str(exc)) from None
+    except RecursionError:
+        raise InputError(name, "", "not a calibration (nested too deeply)") from None
     try:
         return Calibration.from_dict(doc)
     except CalibrationError as exc:

@@ -344,6 +344,7 @@ def test_saved_calibration_is_validated(tmp_path, doc, reason):
         ('{"format": ', "line 1: not valid JSON"),
         ('{"sensor_to_pelvis_quat_wxyz": [NaN, 0, 0, 1]}', "NaN"),
         ("", "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_calibration_file_that_is_not_json(tmp_path, text, reason):

@@ -98,6 +98,28 @@ def write_each(
     return failed
 
 
+def check_input_file(path: Path) -> None:
+    """Refuse an input that is missing, a folder, or not a regular file (a pipe would block).
+
+    Raises
+    ------
+    recordings.InputError
+        One line naming the file and what it is instead.
+    """
+    import stat
+
+    from recordings.errors import InputError
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(str(path), "", "file not found") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(str(path), "", "is a folder, expected a recording or CSV file")
+    if not stat.S_ISREG(mode):
+        raise InputError(str(path), "", "not a regular file (a device, pipe or socket)")
+
+
 def load_calibration(path: Path) -> Any:
     """Read a saved calibration file (``analyze --save-calibration``).
 
@@ -113,6 +135,7 @@ def load_calibration(path: Path) -> Any:
     name = str(path)
     if path.is_dir():
         raise InputError(name, "", "is a folder, expected a calibration file (.json)")
+    check_input_file(path)
     if path.stat().st_size > CALIBRATION_MAX_BYTES:
         raise InputError(name, "", "too large for a calibration file (.json)")
     try:

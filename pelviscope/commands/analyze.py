@@ -197,7 +197,9 @@ def _analyze_one(
     path: Path, args: argparse.Namespace, calibration: Any, params: Any, progress: Any = None
 ) -> Any:
     from analysis.session import analyze_recording, loaded
+    from pelviscope.common import check_input_file
 
+    check_input_file(path)
     with loaded(path, acc_unit=args.acc_unit, gyr_unit=args.gyr_unit) as rec:
         return analyze_recording(
             rec,
@@ -281,12 +283,10 @@ def _warnings(result: Any, path: Path) -> list[str]:
 
 
 def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, params: Any) -> int:
-    from pelviscope.common import distinct_outputs, json_text, write_each
-    from recordings import InputError
+    from pelviscope.common import check_input_file, distinct_outputs, json_text, write_each
     from recordings.files import check_writable
 
-    if not path.exists():
-        raise InputError(str(path), "", "file not found")
+    check_input_file(path)  # before the outputs are checked: the input is the first problem
     named = [
         ("--json", args.json),
         ("--csv", args.csv),
@@ -465,7 +465,8 @@ def _analyze_batch(
 
     if args.json or args.csv or args.report or args.save_calibration:
         raise UsageError(
-            "--json/--csv/--report/--save-calibration take one input; use --out-dir for several"
+            "--json/--csv/--report/--save-calibration are for one input without "
+            "--out-dir/--summary-csv; use --out-dir for several"
         )
     if args.summary_csv:
         distinct_outputs([("--summary-csv", args.summary_csv)], files)
@@ -511,6 +512,6 @@ def run(args: argparse.Namespace) -> int:
     files = _expand(args.inputs)
     if not files:
         raise UsageError("no recordings or CSV files found in the given folder(s)")
-    if len(files) > 1 or any(p.is_dir() for p in args.inputs):
+    if len(files) > 1 or any(p.is_dir() for p in args.inputs) or args.out_dir or args.summary_csv:
         return _analyze_batch(args, files, calibration, params)
     return _analyze_single(args, files[0], calibration, params)

@@ -34,6 +34,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Convert INPUT to OUTPUT; print a one-line summary and any load warnings."""
     from pelviscope.cli import UsageError
+    from pelviscope.common import check_input_file
     from recordings.csv_io import write_csv
     from recordings.files import check_writable
     from recordings.format import is_recording, write_recording
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             f"{out.suffix or '(none)'!r}; use .csv or .psrec, or --to csv|rec"
         )
     src = Path(args.input)
+    check_input_file(src)
     if src.exists() and out.exists() and src.resolve() == out.resolve():
         raise UsageError(f"{out}: output is the same file as the input")
     if is_recording(src) and (args.acc_unit or args.gyr_unit):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from pelviscope.cli import UsageError
@@ -67,13 +68,13 @@ def run(args: argparse.Namespace) -> int:
         else:
             found = asyncio.run(scan(all_profiles(), timeout_s=args.timeout,
                                      include_unsupported=args.all))
-    except Exception as exc:  # no adapter, BlueZ not running, no permission
-        print(f"pelviscope scan: error: Bluetooth scan failed: {exc}")
-        return 1
+    except Exception as exc:  # no adapter, BlueZ not running, no permission: not our bug
+        from pelviscope.cli import one_line
+
+        print(f"pelviscope scan: error: Bluetooth scan failed: {one_line(exc)}", file=sys.stderr)
+        return 2
     supported = [f for f in found if f.supported]
-    if not supported:
-        print("no supported sensor found")
-    else:
+    if supported:
         print(f"{'NAME':<22} {'ADDRESS':<20} {'RSSI':>5}  {'KIND':<13} PROFILE")
         for f in supported:
             print(f"{(f.name or '?'):<22} {f.address:<20} {f.rssi:>5}  {f.kind:<13} {f.profile}")
@@ -83,4 +84,8 @@ def run(args: argparse.Namespace) -> int:
         for f in others:
             services = ", ".join(f.services) or "none advertised"
             print(f"  {(f.name or '?'):<20} {f.address:<20} {f.rssi:>5}  {services}")
-    return 0 if supported else 1
+    if not supported:  # exit status 2, as for any missing input (1 is kept for bugs)
+        print("pelviscope scan: error: no supported sensor found (switched on, in range, "
+              "not connected to another device?)", file=sys.stderr)
+        return 2
+    return 0

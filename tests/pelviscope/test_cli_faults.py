@@ -74,6 +74,7 @@ def inputs(tmp_path_factory):
     table.to_csv(d / "time_ms.csv", index=False)
     (d / "nul.csv").write_bytes(b"\0" * 200_000)
     (d / "empty.psrec").write_bytes(b"")
+    os.mkfifo(d / "pipe.csv")  # opening it to read would wait for a writer forever
     (d / "semicolons.csv").write_text("time_s;acc_x;acc_y;acc_z\n0;0;0;9.8\n")
     cal = d / "cal"
     cal.mkdir()
@@ -209,6 +210,8 @@ BAD_INPUTS = [
     (["analyze", "{d}/nul.csv"], "nul.csv"),
     (["analyze", "{d}/semicolons.csv"], "semicolons.csv"),
     (["analyze", "{d}/missing.psrec"], "missing.psrec: file not found"),
+    (["analyze", "{d}/pipe.csv"], "pipe.csv: not a regular file"),
+    (["export", "{d}/pipe.csv", "{d}/o.psrec"], "pipe.csv: not a regular file"),
     (["analyze", "{d}/s.psrec", "--calibration", "{d}/cal/list.json"], "list.json"),
     (["analyze", "{d}/s.psrec", "--calibration", "{d}/cal/number.json"], "number.json"),
     (["analyze", "{d}/s.psrec", "--calibration", "{d}/cal/invalid.json"], "invalid.json: line 1"),
@@ -528,6 +531,16 @@ def test_batch_finishes_with_its_summary(jobs, cohort, tmp_path, capsys, monkeyp
     docs = {p: json.loads((out_dir / p).read_text())["input"]["path"]
             for p in ("s_csv.json", "s_psrec.json")}  # fmt: skip
     assert docs["s_csv.json"].endswith("s.csv") and docs["s_psrec.json"].endswith("s.psrec")
+
+
+def test_one_input_with_out_dir_is_a_batch_of_one(inputs, tmp_path, capsys):
+    rc = main(["analyze", str(inputs / "s.psrec"), "--out-dir", str(tmp_path / "r"), "-q"])
+    captured = capsys.readouterr()
+    assert rc == 0 and captured.err.strip().splitlines() == ["1 of 1 files analysed"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["s.html", "s.json"]
+    assert pd.read_csv(io.StringIO(captured.out))["outputs"].tolist() == [
+        f"{tmp_path / 'r' / 's.json'};{tmp_path / 'r' / 's.html'}"
+    ]
 
 
 def test_batch_of_only_bad_input_exits_2(cohort, capsys):

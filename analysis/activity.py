@@ -29,11 +29,11 @@ sample, and reports transitions as events only (their samples keep the posture l
 
 Without calibration (``anterior_tilt_deg=None``) the posture comes from the inclination
 change relative to the first quiet upright posture (signless), found next to walking
-(without walking, upright is unknown and still postures are ``unknown``): sitting is then any
-still posture inclined 9-60 deg from upright (a standing forward bend also reads as
-sitting), lying is > 60 deg, and transitions are located by level crossings without the
-forward-lean check. Walking and lying are as reliable as with a calibration; sitting and
-standing less so. The accelerometer alone is enough: the features use acceleration and
+(without walking upright is unknown, and still postures are ``unknown``, never guessed):
+sitting is then any still posture inclined 9-60 deg from upright (a standing forward bend
+also reads as sitting), lying is > 60 deg, and transitions are located by level crossings
+without the forward-lean check. Walking and lying are as reliable as with a calibration;
+sitting and standing less so. The accelerometer alone is enough: the features use acceleration and
 tilt only (the tilt may come from an accelerometer-only orientation).
 """
 
@@ -648,7 +648,18 @@ def _inclination_from_upright(
     rate_hz: float,
     params: ActivityParams,
 ) -> tuple[FloatArray, list[str]]:
-    """Signless inclination change (deg, per sample) from the first quiet upright posture."""
+    """Signless inclination change (deg, per sample) from the first quiet upright posture.
+
+    Upright is found next to walking: the first quiet posture within 10 deg of the
+    mean walking posture, else the mean walking posture itself. Without walking
+    (< 5 s) the inclination is NaN throughout, so every still frame decodes as
+    ``unknown``: the sensor may be clipped on any way round, and the first still
+    posture of such a session is as likely sitting (a wheelchair user) or lying (a
+    bed-bound patient) as standing. A clinician reading "standing" for a patient who
+    never stood would be misled about exactly what the session is for; "unknown", with
+    a note saying that a mount preset or a saved calibration names the postures, is
+    what can honestly be said.
+    """
     half = _n(params.tilt_window_s, rate_hz) // 2
     up_f = _window_mean(up_sensor, centres, half)
     up_f /= np.linalg.norm(up_f, axis=1, keepdims=True)
@@ -671,11 +682,6 @@ def _inclination_from_upright(
             ref = walk_up
             notes.append("uncalibrated: upright reference is the mean walking posture")
     else:
-        # The sensor may be worn any way round: without walking nothing says which way
-        # the pelvis is upright, and the first still posture is as likely sitting (a
-        # wheelchair user) or lying (a bed-bound patient) as standing. Calling it
-        # "standing" would invent the very finding a clinician looks for, so the still
-        # postures stay "unknown" (walking, from its rhythm, is still found).
         notes.append(
             "uncalibrated and no walking: which way is upright is unknown, so still "
             "postures are reported as 'unknown' (not guessed); give a mount preset or a "

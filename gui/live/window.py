@@ -32,7 +32,7 @@ from gui.widgets.activity_band import ActivityBand
 from gui.widgets.readout import BigReadout, HipHikeIndicator, format_angle
 from gui.widgets.theme import THEMES, apply_palette
 from gui.widgets.time_plot import Episode, TimePlot
-from recordings.files import OutputError
+from recordings.files import OutputError, atomic_output
 
 SourceFactory = Callable[[DeviceEntry], SampleSource]
 #: The source queue is drained every TICK_MS (cheap when empty) so that a notification
@@ -302,12 +302,18 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def save_calibration(self, path: str | None = None) -> None:
         """Save the calibration in use for later sessions of the same wear."""
+        confirmed = not path  # the dialog asks before replacing a file; a given path is new
         if not path:
             path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save calibration",
                                                             "calibration.json",
                                                             "Calibration (*.json)")
-        if path:
-            Path(path).write_text(json.dumps(self.model.calibration.to_dict(), indent=2))
+        if not path:
+            return
+        try:
+            with atomic_output(path, overwrite=confirmed, mode="w") as f:
+                f.write(json.dumps(self.model.calibration.to_dict(), indent=2))
+        except OutputError as exc:
+            self.cal_panel.reason.setText(str(exc))
 
     def use_preset(self, name: str) -> None:
         """Fall back to a mount preset."""

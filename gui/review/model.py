@@ -35,7 +35,7 @@ from gui.review import cache
 from gui.review.decimate import MinMaxPyramid, raw_level
 from gui.review.notes import Notes, notes_path, save_notes
 from recordings import Gap, Marker
-from recordings.files import OutputError
+from recordings.files import OutputError, atomic_output
 
 Progress = Callable[[float, str], None]
 #: Gap reasons that mean the data were damaged or implausible (drawn as such).
@@ -599,19 +599,28 @@ class ReviewModel(SessionView):
         return self.derived.gait
 
     # ---- export -------------------------------------------------------------------------------
-    def export_html(self, path: str | os.PathLike[str]) -> None:
-        """The printable HTML report of ``pelviscope analyze --report``."""
-        Path(path).write_text(render_html(self.result), encoding="utf-8")
+    def export_html(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """The printable HTML report of ``pelviscope analyze --report``.
 
-    def export_csv(self, path: str | os.PathLike[str]) -> None:
+        Every export is written atomically and never replaces a file unless ``overwrite``
+        (raises :class:`recordings.files.OutputError`, one line, and leaves it as it was).
+        """
+        with atomic_output(path, overwrite=overwrite, mode="w") as f:
+            f.write(render_html(self.result))
+
+    def export_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """The per-sample table (DESIGN section 3)."""
-        self.result.per_sample.to_csv(path, index=False, float_format="%.4f")
+        with atomic_output(path, overwrite=overwrite, mode="w") as f:
+            self.result.per_sample.to_csv(f, index=False, float_format="%.4f")
 
-    def export_episodes_csv(self, path: str | os.PathLike[str]) -> None:
+    def export_episodes_csv(
+        self, path: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> None:
         """The episode table as CSV (one row per episode)."""
         cols = [key for _, key in EPISODE_COLUMNS] + ["end_s"]
         df = pd.DataFrame(self.episode_rows(), columns=cols)
-        df.to_csv(path, index=False, float_format="%.3f")
+        with atomic_output(path, overwrite=overwrite, mode="w") as f:
+            df.to_csv(f, index=False, float_format="%.3f")
 
 
 def format_clock(seconds: float, *, with_tenths: bool = False) -> str:

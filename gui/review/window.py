@@ -33,6 +33,7 @@ from gui.review.panels import (
 from gui.review.plots import SessionPlots
 from gui.review.worker import Partial, Progress, Task
 from gui.widgets.theme import LIGHT, Theme, apply_palette
+from recordings.files import OutputError, atomic_output
 
 #: Warnings listed in the strip's tooltip (all of them are in the Details dialog).
 MAX_TOOLTIP_WARNINGS = 30
@@ -476,20 +477,31 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.markers.status.setText(f"Saved to {path.name}")
 
     # ---- export ------------------------------------------------------------------------------
-    def export(self, kind: str, path: Path) -> None:
-        """Write ``kind`` ("html", "csv", "episodes", "png") to ``path``."""
+    def export(self, kind: str, path: Path, *, overwrite: bool = False) -> None:
+        """Write ``kind`` ("html", "csv", "episodes", "png") to ``path``.
+
+        Raises
+        ------
+        recordings.files.OutputError
+            ``path`` exists (without ``overwrite``) or cannot be written; one line.
+        """
         m = self.model
         if m is None:
             raise RuntimeError("no session open")
         if kind == "html":
-            m.export_html(path)
+            m.export_html(path, overwrite=overwrite)
         elif kind == "csv":
-            m.export_csv(path)
+            m.export_csv(path, overwrite=overwrite)
         elif kind == "episodes":
-            m.export_episodes_csv(path)
+            m.export_episodes_csv(path, overwrite=overwrite)
         elif kind == "png":
-            if not self.plots.grab().save(str(path), "PNG"):
-                raise OSError(f"{path}: could not write the image")
+            data = QtCore.QByteArray()
+            buffer = QtCore.QBuffer(data)
+            buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+            if not self.plots.grab().save(buffer, "PNG"):
+                raise OutputError(path, "cannot write: the image could not be encoded")
+            with atomic_output(path, overwrite=overwrite) as f:
+                f.write(bytes(data.data()))
         else:
             raise ValueError(f"unknown export {kind!r}")
 
@@ -503,13 +515,17 @@ class ReviewWindow(QtWidgets.QMainWindow):
             "episodes": (f"{stem}_episodes.csv", "CSV (*.csv)"),
             "png": (f"{stem}_view.png", "PNG image (*.png)"),
         }[kind]
+        # The dialog asks before replacing an existing file.
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export", default, filt)
         if not path:
             return
         try:
-            self.export(kind, Path(path))
-        except OSError as exc:
-            QtWidgets.QMessageBox.warning(self, "Export failed", str(exc))
+            self.export(kind, Path(path), overwrite=True)
+        except (OSError, ValueError) as exc:  # OutputError: one line naming file and reason
+            box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "Export failed",
+                                        str(exc), parent=self)
+            box.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            box.open()
             return
         self.statusBar().showMessage(f"Wrote {path}", 5000)
 

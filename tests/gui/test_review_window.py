@@ -157,6 +157,22 @@ def test_exports_write_files(window, tmp_path) -> None:  # type: ignore[no-untyp
         window.export(kind, tmp_path / name)
         assert (tmp_path / name).stat().st_size > 100, kind
     assert (tmp_path / "v.png").read_bytes()[:4] == b"\x89PNG"
+    # Never silently over an existing file or through a planted link (issue 13).
+    from recordings.files import OutputError
+
+    (tmp_path / "r.html").write_text("keep")
+    victim = tmp_path / "victim"
+    victim.write_text("keep too")
+    (tmp_path / "link.csv").symlink_to(victim)
+    with pytest.raises(OutputError, match="exists already"):
+        window.export("html", tmp_path / "r.html")
+    for overwrite in (False, True):
+        with pytest.raises(OutputError):
+            window.export("csv", tmp_path / "link.csv", overwrite=overwrite)
+    assert (tmp_path / "r.html").read_text() == "keep" and victim.read_text() == "keep too"
+    window.export("html", tmp_path / "r.html", overwrite=True)  # as after the dialog asked
+    assert "<html" in (tmp_path / "r.html").read_text().lower()
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
 
 
 def test_recalibrate_from_span(window, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -374,17 +374,23 @@ class RecordingWriter:
             return
         rec = np.empty(n, dtype=self._dtype)
         rec["time_s"] = t
-        rec["device_time_s"] = (
-            np.nan if device_time_s is None else self._column(device_time_s, n, "device_time_s")
-        )
-        rec["acc_mps2"] = self._triple(acc_mps2, n, "acc_mps2")
-        for name, value, wanted in (("gyr_rps", gyr_rps, self.has_gyr), ("mag", mag, self.has_mag)):
-            if wanted and value is None:
-                raise ValueError(f"{name} is required: the writer was created with it")
-            if not wanted and value is not None:
-                raise ValueError(f"{name} given but the writer was created without it")
-            if value is not None:
-                rec[name] = self._triple(value, n, name)
+        # A value beyond float32 is stored as inf, which every reader turns into a gap
+        # (recordings.plausibility): recorded as it came, never used as data.
+        with np.errstate(over="ignore", invalid="ignore"):
+            rec["device_time_s"] = (
+                np.nan if device_time_s is None
+                else self._column(device_time_s, n, "device_time_s")
+            )  # fmt: skip
+            rec["acc_mps2"] = self._triple(acc_mps2, n, "acc_mps2")
+            for name, value, wanted in (
+                ("gyr_rps", gyr_rps, self.has_gyr), ("mag", mag, self.has_mag)
+            ):  # fmt: skip
+                if wanted and value is None:
+                    raise ValueError(f"{name} is required: the writer was created with it")
+                if not wanted and value is not None:
+                    raise ValueError(f"{name} given but the writer was created without it")
+                if value is not None:
+                    rec[name] = self._triple(value, n, name)
         if not np.isfinite(t).all():
             raise ValueError("time_s must be finite")
         if n > 1 and not (np.diff(t) > 0).all():

@@ -494,3 +494,14 @@ def test_one_impossible_csv_sample_is_a_gap(tmp_path, row, channel):
     assert (
         warning.startswith(f"{path}: 1 sample(s)") and channel in warning and "1.500 s" in warning
     )
+
+
+def test_a_value_beyond_float32_is_written_as_is_and_read_as_a_gap(tmp_path):
+    rec = make_recording(300, RATE_HZ)
+    rec.acc_mps2[100] = [1e300, 0.0, 9.81]
+    rec.gyr_rps[200] = [-1e39, 0.0, 0.0]
+    write_whole(tmp_path / "o.psrec", rec)  # no overflow warning, no error
+    got = read_recording(tmp_path / "o.psrec")
+    assert got.n_samples == 298 and np.isfinite(got.acc_mps2).all()
+    dropped = [(g.start_s, g.lost_samples) for g in got.gaps if g.reason == "out_of_range"]
+    assert dropped == [(0.99, 1), (1.99, 1)]

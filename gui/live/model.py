@@ -228,7 +228,11 @@ class LiveModel:
         rec, self.recording = self.recording, None
         if rec is None:
             return None
-        rec.close(self.status)
+        try:
+            rec.close(self.status)
+        except (OSError, ValueError) as exc:  # e.g. the disk filled up at the last write
+            self.recording_error = f"recording not closed cleanly: {exc}"
+            rec.abandon()
         self.last_recording = rec.path if rec.samples else None
         return self.last_recording
 

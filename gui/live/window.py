@@ -294,7 +294,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             return
         try:
             cal = Calibration.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, RecursionError) as exc:
             self.cal_panel.reason.setText(f"{Path(path).name}: {exc}")
             return
         self.model.set_calibration(cal)
@@ -375,7 +375,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.model.recording is None:
             return None
         path = self.model.stop_recording()
-        self.record_panel.set_recording(False, f"saved {path}" if path else "nothing recorded")
+        info = f"saved {path}" if path else "nothing recorded"
+        self.record_panel.set_recording(False, self.model.recording_error or info)
         return path
 
     def add_marker(self) -> None:

@@ -17,6 +17,7 @@ import errno
 import importlib
 import math
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -161,12 +162,26 @@ def log_folder() -> Path:
     return Path(base) / "pelviscope" / "logs"
 
 
+def _own_folder(folder: Path) -> bool:
+    """Make ``folder`` (private); False if it is not a folder only this user can write."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
 def _open_new_log() -> tuple[Path, Any]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    for folder in (log_folder(), Path(tempfile.gettempdir()) / f"pelviscope-logs-{os.getuid()}"):
+    shared_tmp = Path(tempfile.gettempdir()) / f"pelviscope-logs-{os.getuid()}"
+    for folder in (log_folder(), shared_tmp, None):
+        if folder is None:  # the predictable temp name is taken by someone else
+            folder = Path(tempfile.mkdtemp(prefix="pelviscope-logs-"))
+        elif not _own_folder(folder):
+            continue
         with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             for n in range(100):
                 path = folder / f"{stamp}-{os.getpid()}{f'-{n}' if n else ''}.log"
                 try:
@@ -302,6 +317,17 @@ def _boundary_hooks(command: str) -> Iterator[None]:
         warnings.showwarning = saved[3]
 
 
+def _file_of(args: argparse.Namespace) -> str | None:
+    """The file a command works on, for errors that name none (e.g. out of memory)."""
+    for name in ("input", "inputs", "out", "output"):
+        value = getattr(args, name, None)
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if isinstance(value, str | os.PathLike):
+            return os.fspath(value)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
@@ -334,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else 1
         except BaseException as exc:  # the boundary: every failure is one line
-            status, message = classify(exc, _CURRENT_FILE[-1] if _CURRENT_FILE else None)
+            status, message = classify(exc, _CURRENT_FILE[-1] if _CURRENT_FILE else _file_of(args))
             say(f"pelviscope {command}: {message}")
             return status
         finally:

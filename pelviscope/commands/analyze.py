@@ -497,7 +497,8 @@ def _analyze_batch(
             overwrite=args.overwrite,
         )
         for s, message in write_failed:
-            print(f"pelviscope analyze: {message}", file=sys.stderr)
+            print(f"pelviscope analyze: {message} (the table follows on stdout)", file=sys.stderr)
+            table.to_csv(sys.stdout, index=False, lineterminator="\n")  # the work is not lost
             status = status or s
     else:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")

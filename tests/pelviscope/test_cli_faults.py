@@ -454,6 +454,33 @@ def test_full_disk_for_recordings(command, inputs, tmp_path, capsys):
             assert list(full.iterdir()) == []
 
 
+def fill(folder: Path) -> None:
+    """Fill the file system of ``folder`` to the last byte."""
+    with open(folder / "filler", "wb", buffering=0) as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"\0" * 4096)
+
+
+def test_summary_table_is_not_lost_on_a_full_disk(inputs, tmp_path, capsys):
+    full = tmp_path / "full"
+    with mounted_tmpfs(full, "size=64k") as mounted:
+        if not mounted:
+            pytest.fail("mount -t tmpfs failed")
+        fill(full)
+        summary = full / "t.csv"
+        rc = main(["analyze", str(inputs / "s.psrec"), str(inputs / "s.csv"), "--jobs", "1",
+                   "--summary-csv", str(summary), "-q"])  # fmt: skip
+        captured = capsys.readouterr()
+        assert rc == 2
+        assert captured.err.strip().splitlines() == [
+            f"pelviscope analyze: error: {summary}: cannot write: the disk is full "
+            "(the table follows on stdout)",
+            "2 of 2 files analysed",
+        ]
+        assert len(pd.read_csv(io.StringIO(captured.out))) == 2
+        assert sorted(p.name for p in full.iterdir()) == ["filler"]
+
+
 def test_read_only_folder_and_a_folder_in_the_way(inputs, tmp_path, capsys):
     ro = tmp_path / "ro"
     with mounted_tmpfs(ro, "ro,size=16k") as mounted:

@@ -735,10 +735,14 @@ def _scan(buf: _Buffer, path: str) -> _Scan:
         rate_hz = meta.get("rate_hz")
         if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, float)):
             raise ValueError("rate_hz is missing or not a number")
-        if not (math.isfinite(rate_hz) and rate_hz > 0):
-            raise ValueError(f"rate_hz is {rate_hz!r}, not a positive number")
+        try:
+            finite = math.isfinite(rate_hz)
+        except OverflowError:  # an integer beyond any float
+            finite = False
+        if not (finite and rate_hz > 0):
+            raise ValueError("rate_hz is not a positive finite number")
         s.meta = meta
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, OverflowError) as exc:
         raise InputError(path, f"byte {pos}", f"header chunk is unusable: {exc}") from None
     s.meta["__dtype__"] = dtype
     rsize = dtype.itemsize
@@ -786,7 +790,7 @@ def _scan(buf: _Buffer, path: str) -> _Scan:
                 elif tag == TAG_HEAD:
                     s.notes.append(f"byte {pos}: a second header chunk was ignored")
                 # any other tag: a chunk of a newer minor version, skipped by design
-            except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError, OverflowError) as exc:
                 what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
                 s.notes.append(f"byte {pos}: {tag.decode('ascii', 'replace').strip()} chunk "
                                f"ignored (invalid content: {what})")  # fmt: skip

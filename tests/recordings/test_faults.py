@@ -250,6 +250,7 @@ def _seconds(a: float, b: float) -> np.ndarray:
         (_head(rate_hz=None), "rate_hz"),
         (_chunk(b"HEAD", b"[1, 2, 3]"), "not a JSON object"),
         (_head(rate_hz=float("nan")), "rate_hz"),
+        (_head(rate_hz=10**400), "rate_hz"),
         (_chunk(b"HEAD", b"[" * 100_000 + b"]" * 100_000), "header chunk is unusable"),
         (_chunk(b"HEAD", b"\xff\xfe not utf-8"), "header chunk is unusable"),
     ],
@@ -277,6 +278,8 @@ def test_an_unusable_header_is_one_input_error(tmp_path, head, reason):
         [_chunk(b"GAP ", b'{"start_s": 1, "end_s": 1e400, "lost_samples": 5, "reason": "x"}')],
         [_chunk(b"GAP ", b'{"start_s": 1, "end_s": 2, "lost_samples": 1e400, "reason": "x"}')],
         [_chunk(b"MARK", b'{"time_s": Infinity, "label": "", "note": ""}')],
+        [_chunk(b"MARK", b'{"time_s": 1' + b"0" * 400 + b', "label": "", "note": ""}')],
+        [_chunk(b"GAP ", b'{"start_s": 1' + b"0" * 400 + b', "end_s": 2, "lost_samples": 1}')],
         [_chunk(b"META", b"[" * 50_000 + b"]" * 50_000)],
         [_chunk(b"XTRA", b"\x00" * 40), _data(_seconds(0, 1))],  # a newer minor's chunk
     ],

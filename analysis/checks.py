@@ -32,8 +32,9 @@ MIN_DURATION_S = 2.0
 #: Largest acceleration any body-worn accelerometer measures (+-32 g per axis); beyond it a
 #: value is corrupt, not a movement. Gyroscope: see :data:`analysis.orientation.GYR_MAX_RPS`.
 ACC_MAX_MPS2 = 32 * 9.80665
-#: More than this share of impossible samples is a unit or format problem, not damage.
-MAX_BAD_SHARE = 0.01
+#: More than this share of samples beyond the range (finite) is a unit problem, not damage.
+#: Values that are not numbers are missing data, however many: they become gaps.
+MAX_BEYOND_RANGE_SHARE = 0.01
 #: 99th percentile of |angular rate| above this (rad/s, ~570 deg/s) means deg/s were given:
 #: a pelvis turns at most a few hundred deg/s, and only briefly.
 GYR_P99_MAX_RPS = 10.0
@@ -117,9 +118,10 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
     Raises
     ------
     recordings.InputError
-        Too few samples or too short, time not increasing, a sample rate outside
+        Too few usable samples or too short, time not increasing, a sample rate outside
         :data:`MIN_RATE_HZ`-:data:`MAX_RATE_HZ` or disagreeing with the time stamps,
-        more than 1 % of the samples impossible, or units that are not m/s^2 and rad/s.
+        more than 1 % of the samples beyond the range, or units that are not m/s^2 and
+        rad/s.
     """
     name = source or "recording"
     time_s = np.asarray(rec.time_s, dtype=float)
@@ -131,7 +133,7 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
     if n < 2:
         raise InputError(name, "", f"{n} sample(s): nothing to analyse")
     bad = impossible_samples(acc, gyr, time_s)
-    _check_bad_share(name, time_s, acc, gyr, bad)
+    _check_scale(name, acc, gyr, bad)
     if bad.any():
         rec = _without(rec, bad)
         time_s = np.asarray(rec.time_s, dtype=float)
@@ -163,23 +165,23 @@ def _impossible(values: FloatArray, limit: float) -> NDArray[np.bool_]:
         return np.asarray(~(np.abs(values) <= limit).all(axis=1))
 
 
-def _check_bad_share(
-    name: str,
-    time_s: FloatArray,
-    acc: FloatArray,
-    gyr: FloatArray | None,
-    bad: NDArray[np.bool_],
+def _check_scale(
+    name: str, acc: FloatArray, gyr: FloatArray | None, bad: NDArray[np.bool_]
 ) -> None:
-    """Many impossible values, or a wrong scale overall, is a unit problem: refuse."""
-    share = float(bad.mean())
-    if share > MAX_BAD_SHARE:
-        first = int(np.argmax(bad))
+    """Many values beyond the range, or a wrong scale overall, is a unit problem: refuse."""
+    with np.errstate(invalid="ignore"):
+        beyond = (np.abs(acc) > ACC_MAX_MPS2).any(axis=1)
+        if gyr is not None:
+            beyond |= (np.abs(gyr) > GYR_MAX_RPS).any(axis=1)
+    share = float(beyond.mean())
+    if share > MAX_BEYOND_RANGE_SHARE:
+        first = int(np.argmax(beyond))
         raise InputError(
             name,
             f"sample {first}",
-            f"{100 * share:.1f} % of the samples are not numbers or beyond any body-worn "
-            f"sensor's range (+-{ACC_MAX_MPS2:.0f} m/s^2, +-{GYR_MAX_RPS:g} rad/s): wrong units "
-            "(acceleration must be m/s^2, angular rate rad/s) or damaged data",
+            f"{100 * share:.1f} % of the samples are beyond any body-worn sensor's range "
+            f"(+-{ACC_MAX_MPS2:.0f} m/s^2, +-{GYR_MAX_RPS:g} rad/s): wrong units (acceleration "
+            "must be m/s^2, angular rate rad/s) or damaged data",
         )
     good = ~bad
     if not good.any():

@@ -237,11 +237,20 @@ def test_wrong_units_are_one_input_error(session, channel, scale, hint):
     _one_line_input_error(exc, "units.csv")
 
 
-def test_mostly_corrupt_is_refused_not_silently_thinned(session):
+def test_many_values_beyond_the_range_are_refused_not_silently_thinned(session):
     r = _rec(session)
-    r.acc_mps2[::20, 0] = np.inf  # 5 % of the samples
-    with pytest.raises(InputError, match=r"5\.0 % of the samples"):
+    r.acc_mps2[::20, 0] = 1e5  # 5 % of the samples: a scale problem, not damage
+    with pytest.raises(InputError, match=r"5\.0 % of the samples are beyond"):
         analyze_recording(r, source="bad.psrec")
+
+
+def test_many_missing_values_are_gaps(session, clean):
+    r = _rec(session)
+    r.gyr_rps[5000 : 5000 + 2000, 1] = np.nan  # 20 s not numbers: missing, not a unit problem
+    result = analyze_recording(r, workers=1)
+    assert result.time_s.size == clean.time_s.size - 2000
+    assert any(g.reason == "out_of_range" and g.lost_samples == 2000 for g in result.gaps)
+    assert any("2000 sample(s)" in n for n in result.notes)
 
 
 @pytest.mark.parametrize("tilt", [math.nan, math.inf, 60.0, -46.0])

@@ -317,6 +317,14 @@ def _boundary_hooks(command: str) -> Iterator[None]:
         warnings.showwarning = saved[3]
 
 
+def _stdout_closed() -> int:
+    """The reader of our output quit (``pelviscope analyze DIR | head``): end quietly."""
+    with contextlib.suppress(OSError, ValueError):
+        # Python's final flush of stdout would fail again and print about it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + 13  # as if killed by SIGPIPE, the shell convention
+
+
 def _file_of(args: argparse.Namespace) -> str | None:
     """The file a command works on, for errors that name none (e.g. out of memory)."""
     for name in ("input", "inputs", "out", "output"):
@@ -343,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("pelviscope: interrupted")
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
     except Exception as exc:  # a broken installation (a command module failing to import)
         say(f"pelviscope: {internal_error_line(exc, write_log(exc))}")
         return 1
@@ -357,6 +367,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             say(f"pelviscope {command}: interrupted")
             return 130
+        except BrokenPipeError as exc:
+            if exc.filename is None:
+                return _stdout_closed()
+            say(f"pelviscope {command}: error: {exc.filename}: the reader of the pipe has quit")
+            return 2
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else 1
         except BaseException as exc:  # the boundary: every failure is one line

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pelviscope.cli import UsageError
+from pelviscope.cli import UsageError, add_overwrite
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=float, metavar="S",
                         help="plot window, 10-300 s (also in Settings)")
     parser.add_argument("--theme", choices=("light", "dark"), help="colour theme")
+    add_overwrite(parser)
     sim = parser.add_argument_group("emulated sensor")
     sim.add_argument("--sim-start", type=float, default=0.0, metavar="S",
                      help="stream the simulated session from S seconds on (e.g. 140: just "
@@ -48,6 +49,9 @@ def _check(args: argparse.Namespace) -> None:
         if not args.screenshot.parent.is_dir():
             raise UsageError(f"--screenshot {args.screenshot}: folder "
                              f"{args.screenshot.parent} does not exist")
+        from recordings.files import check_writable
+
+        check_writable(args.screenshot, overwrite=args.overwrite)
     if args.window is not None and not 10 <= args.window <= 300:
         raise UsageError(f"--window must be within 10-300 s, got {args.window}")
     if not 0.0 <= args.drop_rate < 1.0:

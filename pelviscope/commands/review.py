@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pelviscope.cli import UsageError
+from pelviscope.cli import UsageError, add_overwrite
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="neither read nor write FILE.pscache (always re-analyse)")
     parser.add_argument("--theme", choices=("light", "dark"), default="light",
                         help="colour theme")
+    add_overwrite(parser)
     units = parser.add_argument_group("CSV input")
     units.add_argument("--acc-unit", choices=("mps2", "g"), default="mps2",
                        help="CSV accelerometer unit")
@@ -42,6 +43,9 @@ def _check(args: argparse.Namespace) -> None:
         if not args.screenshot.parent.is_dir():
             raise UsageError(f"--screenshot {args.screenshot}: folder "
                              f"{args.screenshot.parent} does not exist")
+        from recordings.files import check_writable
+
+        check_writable(args.screenshot, overwrite=args.overwrite)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -74,6 +74,7 @@ def inputs(tmp_path_factory):
     table.to_csv(d / "time_ms.csv", index=False)
     (d / "nul.csv").write_bytes(b"\0" * 200_000)
     (d / "empty.psrec").write_bytes(b"")
+    (d / "shot.png").write_bytes(b"an earlier screenshot")
     os.mkfifo(d / "pipe.csv")  # opening it to read would wait for a writer forever
     (d / "semicolons.csv").write_text("time_s;acc_x;acc_y;acc_z\n0;0;0;9.8\n")
     cal = d / "cal"
@@ -197,6 +198,21 @@ def test_no_traceback_from_a_real_process_with_a_bug(tmp_path):
     assert len(list((tmp_path / "pelviscope" / "logs").iterdir())) == 2
 
 
+def test_reader_of_stdout_quits(inputs):
+    """``pelviscope analyze DIR | head``: no error, no traceback, status as after SIGPIPE."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run(
+            [PY, "-m", "pelviscope", "analyze", str(inputs / "s.psrec"), str(inputs / "s.csv"),
+             "--jobs", "1", "-q"],
+            stdout=w, stderr=subprocess.PIPE, text=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(w)
+    assert proc.returncode == 141 and proc.stderr == "", proc.stderr
+
+
 # --- 4. bad everyday input: exit 2, one line naming the file --------------------------
 
 
@@ -250,6 +266,9 @@ BAD_INPUTS = [
     (["record", "--out", "{d}/s.psrec", "--simulate"], "s.psrec: exists already"),
     (["record", "--out", "{d}/o.psrec", "--simulate", "--rate-hz", "nan"], "--rate-hz"),
     (["live", "--calibration", "{d}/cal/list.json", "--duration", "1"], "list.json"),
+    (["live", "--simulate", "--duration", "1", "--screenshot", "{d}/shot.png"], "exists already"),
+    (["review", "{d}/s.psrec", "--quit-after-load", "--screenshot", "{d}/shot.png"],
+     "shot.png: exists already"),
     (["analyze", "{d}/s.psrec", "--no-such-option"], "--no-such-option"),
 ]  # fmt: skip
 

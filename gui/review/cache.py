@@ -290,22 +290,25 @@ def save(
     extra_arrays: dict[str, np.ndarray] | None = None,
     extra_doc: dict[str, Any] | None = None,
 ) -> Path | None:
-    """Write the signed cache of ``recording``; return its path, or None when not written.
+    """Write the signed cache of ``recording``; return its path.
 
     ``key`` is :func:`file_key` with the content hash. ``extra_arrays`` and ``extra_doc``
     hold what the window derives from the result and wants back quickly (the min/max
     pyramid, the panel figures); :func:`load` returns them.
 
-    Nothing is written without the content hash or the user's key; a folder that cannot
-    be written, a full disk, or a symbolic link or directory at the cache's name give
-    None and leave what was there.
+    Nothing is written without the content hash (then None is returned).
+
+    Raises
+    ------
+    CacheDiscarded
+        There is no usable key (no cache is written unsigned).
+    recordings.files.OutputError
+        The cache cannot be written (a read-only folder, a full disk, a symbolic link or
+        directory at its name); what was there is left as it was, nothing half-written.
     """
     if not key.get("hash"):
         return None
-    try:
-        secret = user_key()
-    except CacheDiscarded:
-        return None
+    secret = user_key()
     target = cache_path(recording)
     doc = {
         "format": FORMAT,
@@ -350,21 +353,18 @@ def save(
     return _write_signed(target, arrays, secret)
 
 
-def _write_signed(target: Path, arrays: dict[str, np.ndarray], secret: bytes) -> Path | None:
-    """``MAGIC``, the HMAC and the archive, atomically at ``target`` (None if not written)."""
+def _write_signed(target: Path, arrays: dict[str, np.ndarray], secret: bytes) -> Path:
+    """``MAGIC``, the HMAC and the archive, atomically at ``target`` (raises OutputError)."""
     mac = hmac.new(secret, MAGIC, hashlib.sha256)
-    try:
-        with atomic_output(target, overwrite=True) as f:
-            f.write(MAGIC + bytes(_MAC_BYTES))
-            # np.savez's layout, written in one pass through the signing stream.
-            with zipfile.ZipFile(_Signing(f, mac), "w", zipfile.ZIP_STORED) as z:  # type: ignore[call-overload]
-                for name, a in arrays.items():
-                    with z.open(f"{name}.npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)
-            f.seek(len(MAGIC))
-            f.write(mac.digest())
-    except OutputError:
-        return None
+    with atomic_output(target, overwrite=True) as f:
+        f.write(MAGIC + bytes(_MAC_BYTES))
+        # np.savez's layout, written in one pass through the signing stream.
+        with zipfile.ZipFile(_Signing(f, mac), "w", zipfile.ZIP_STORED) as z:  # type: ignore[call-overload]
+            for name, a in arrays.items():
+                with z.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)
+        f.seek(len(MAGIC))
+        f.write(mac.digest())
     return target
 
 

@@ -204,13 +204,9 @@ def open_session(
     written = None
     changed = any(file_key.get(k) != v for k, v in stat.items())  # e.g. still being recorded
     if use_cache and not changed:
+        report(0.97, "caching")
+        t0 = time.perf_counter()
         try:
-            cache.user_key()
-        except cache.CacheDiscarded as exc:
-            cache_note = f"cache not used: {exc}"
-        else:
-            report(0.97, "caching")
-            t0 = time.perf_counter()
             written = cache.save(
                 p, result, list(rec.markers), file_key, options,
                 extra_arrays=pyramid.to_arrays(),
@@ -219,7 +215,11 @@ def open_session(
                                             if k != "swings"},
                            "warnings": list(rec.warnings)},
             )  # fmt: skip
-            timings["cache_write"] = time.perf_counter() - t0
+        except cache.CacheDiscarded as exc:
+            cache_note = cache_note or f"cache not used: {exc}"
+        except OutputError as exc:
+            cache_note = "; ".join(filter(None, [cache_note, f"cache not written: {exc}"]))
+        timings["cache_write"] = time.perf_counter() - t0
     report(1.0, "done")
     return LoadedSession(
         p, result, list(rec.markers), False, written, timings, pyramid, derived,

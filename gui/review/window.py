@@ -309,8 +309,6 @@ class ReviewWindow(QtWidgets.QMainWindow):
             msg += f" - {len(self.warnings)} warning(s) about the data"
         if session.cache_note:
             msg += f" ({session.cache_note})"
-        elif not session.from_cache and self.use_cache and session.cache_file is None:
-            msg += " (cache not written: the folder or file cannot be written)"
         self.statusBar().showMessage(f"{note_error} | {msg}" if note_error else msg)
         self.loaded.emit()
 

@@ -167,35 +167,8 @@ def test_recording_on_an_existing_name_keeps_the_file(make_window, qtbot, tmp_pa
     assert all(p.read_bytes() == b"taken" for p in taken)
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):  # type: ignore[no-untyped-def]
-    """A 64 KiB tmpfs, nearly full (skipped where a file system cannot be mounted)."""
-    import shutil
-    import subprocess
-
-    mnt = tmp_path / "tiny"
-    mnt.mkdir()
-    if shutil.which("mount") is None or subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True
-    ).returncode:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
-        filler = mnt / "filler"
-        with open(filler, "wb") as f:
-            try:
-                f.write(bytes(64 << 10))
-                f.flush()
-            except OSError:
-                pass
-        size = filler.stat().st_size
-        filler.unlink()
-        (mnt / "filler").write_bytes(bytes(max(0, size - 8192)))  # about 8 KiB left
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
-def test_full_disk_stops_the_recording_with_one_line(make_window, qtbot, tiny_disk) -> None:  # type: ignore[no-untyped-def]
+def test_full_disk_stops_the_recording_with_one_line(make_window, qtbot, small_disk) -> None:  # type: ignore[no-untyped-def]
+    tiny_disk = small_disk(64, 8)
     w = make_window(Scenario([Stand(30.0)]))
     qtbot.waitUntil(lambda: w.model.now_s > 0.3, timeout=8000)
     path = tiny_disk / "live.psrec"

@@ -350,3 +350,38 @@ def test_window_shows_markup_as_text_and_the_damage(qtbot, damaged, tmp_path) ->
         assert 0.0 < lost <= 2.5  # one chunk of about 1 s (plus the sample on each side)
         assert "warning" in w.statusBar().currentMessage()
         w.close()
+
+
+def test_full_disk_no_cache_notes_not_saved(qtbot, analysed, small_disk) -> None:  # type: ignore[no-untyped-def]
+    from gui.review.window import ReviewWindow
+
+    src, fresh, _ = analysed
+    disk = small_disk(2048, 2048)
+    path = disk / src.name
+    shutil.copy2(src, path)
+    filler = disk / "filler"
+    filler.unlink()
+    free = shutil.disk_usage(disk).free
+    filler.write_bytes(bytes(max(0, free - 16384)))  # room for a little, not for the cache
+    w = ReviewWindow()
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.loaded, timeout=30_000):
+        w.open_path(path)
+    session = w.model.session
+    assert not session.from_cache and session.cache_file is None
+    _same_results(session, fresh)
+    assert "cache not written" in session.cache_note and "disk is full" in session.cache_note
+    assert session.cache_note in w.statusBar().currentMessage()
+    fd = os.open(filler, os.O_WRONLY | os.O_APPEND)
+    try:  # now nothing at all is left
+        with pytest.raises(OSError):
+            while True:
+                os.write(fd, bytes(4096))
+    finally:
+        os.close(fd)
+    w.add_marker_at_centre()
+    status = w.markers.status.text()
+    assert status.startswith("Not saved: ") and "disk is full" in status and "\n" not in status
+    # Nothing half-written left behind.
+    assert sorted(p.name for p in disk.iterdir()) == sorted(["filler", src.name])
+    w.close()

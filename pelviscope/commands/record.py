@@ -118,11 +118,9 @@ def run(args: argparse.Namespace) -> int:
         print(("\r" + line + "\x1b[K") if tty else line, end="" if tty else "\n",
               file=sys.stderr, flush=True)
 
-    if args.overwrite and args.out.is_file():
-        args.out.unlink()  # replaced as asked; the writer then creates it exclusively
     try:
         summary = record(source, args.out, meta, duration_s=args.duration, on_status=show,
-                         stop=stop)
+                         stop=stop, overwrite=args.overwrite)
     finally:
         signal.signal(signal.SIGINT, previous)
         if tty:

@@ -29,6 +29,9 @@ MAX_RATE_HZ = 2000.0
 #: Shortest session analysed: two seconds hold one activity frame window (1 s) either
 #: side and a few tilt samples; anything shorter says nothing about posture.
 MIN_DURATION_S = 2.0
+#: Longest session analysed (60 days: longer than any worn monitoring); a longer span
+#: means a wrong time stamp, e.g. one corrupt time far from the others.
+MAX_DURATION_S = 60 * 86400.0
 #: Largest acceleration any body-worn accelerometer measures (+-32 g per axis); beyond it a
 #: value is corrupt, not a movement. Gyroscope: see :data:`analysis.orientation.GYR_MAX_RPS`.
 ACC_MAX_MPS2 = 32 * 9.80665
@@ -118,7 +121,8 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
     Raises
     ------
     recordings.InputError
-        Too few usable samples or too short, time not increasing, a sample rate outside
+        Too few usable samples, shorter than :data:`MIN_DURATION_S` or longer than
+        :data:`MAX_DURATION_S`, time not increasing, a sample rate outside
         :data:`MIN_RATE_HZ`-:data:`MAX_RATE_HZ` or disagreeing with the time stamps,
         more than 1 % of the samples beyond the range, or units that are not m/s^2 and
         rad/s.
@@ -156,6 +160,14 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
             name,
             "",
             f"only {duration_s:.3g} s of data: at least {MIN_DURATION_S:g} s are needed",
+        )
+    if duration_s > MAX_DURATION_S:
+        i = int(np.argmax(steps)) + 1
+        raise InputError(
+            name,
+            f"sample {i}",
+            f"time jumps by {steps[i - 1]:.4g} s, and the session spans more than "
+            f"{MAX_DURATION_S / 86400:g} days: a time stamp is wrong",
         )
     return rec
 

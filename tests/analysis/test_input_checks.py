@@ -214,6 +214,15 @@ def test_time_out_of_order(session):
         analyze_recording(replace(r, time_s=t), source="order.csv")
 
 
+def test_one_absurd_time_stamp(session):
+    """Found by the fuzz test: a first time of -1.8e17 s overflowed the gap count."""
+    r = _rec(session)
+    t = r.time_s.copy()
+    t[0] = -1.8446744073709552e17
+    with pytest.raises(InputError, match=r"sample 1: time jumps.*a time stamp is wrong"):
+        analyze_recording(replace(r, time_s=t), source="jump.psrec")
+
+
 def test_a_nan_time_is_a_gap_not_the_end(session, clean):
     r = _rec(session)
     t = r.time_s.copy()

@@ -139,7 +139,7 @@ def small_file(tmp_path_factory):
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_random_mutations_raise_only_input_error(tmp_path, small_file, data):
@@ -508,3 +508,72 @@ def test_a_value_beyond_float32_is_written_as_is_and_read_as_a_gap(tmp_path):
     assert got.n_samples == 298 and np.isfinite(got.acc_mps2).all()
     dropped = [(g.start_s, g.lost_samples) for g in got.gaps if g.reason == "out_of_range"]
     assert dropped == [(0.99, 1), (1.99, 1)]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "start_s",
+                    "end_s",
+                    "lost_samples",
+                    "reason",
+                    "time_s",
+                    "label",
+                    "note",
+                    "rate_hz",
+                    "record_fields",
+                    "n_samples",
+                    "ranges",
+                    "name",
+                    "type",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_payloads_with_valid_crc_raise_only_input_error(tmp_path, small_file, data):
+    """Damage a chunk's content and recompute its CRC: what a buggy or hostile writer makes."""
+    chunks = _chunks(small_file)
+    out = bytearray(small_file[: chunks[0][0]])
+    for start, end, tag, _ in chunks:
+        payload = bytearray(small_file[start + 12 : end])
+        if data.draw(st.integers(0, 3), label="touch") == 0:
+            kind = data.draw(st.sampled_from(["bytes", "number", "json", "tag"]), label="kind")
+            if kind == "bytes" and payload:
+                at = data.draw(st.integers(0, len(payload) - 1))
+                payload[at : at + 8] = data.draw(st.binary(min_size=1, max_size=8))
+            elif kind == "number" and tag == b"DATA" and len(payload) >= 8:
+                payload[:8] = struct.pack(
+                    "<II", *data.draw(st.tuples(*[st.integers(0, 2**32 - 1)] * 2))
+                )
+            elif kind == "json":
+                payload = bytearray(json.dumps(data.draw(_json_values), allow_nan=True).encode())
+            else:
+                tag = data.draw(
+                    st.sampled_from([b"HEAD", b"DATA", b"GAP ", b"MARK", b"META", b"END "])
+                )
+        out += _chunk(tag, bytes(payload))
+    if data.draw(st.booleans(), label="shuffle"):
+        # chunks in another order (a bad copy): the header stays first
+        body = [_chunk(tag, small_file[s + 12 : e]) for s, e, tag, _ in chunks[1:]]
+        order = data.draw(st.permutations(range(len(body))))
+        out = out[: chunks[1][0]] + b"".join(body[i] for i in order)
+    try:
+        got = _read_bytes(tmp_path / "v.psrec", out)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    _assert_sane(got)

@@ -468,7 +468,7 @@ class ReviewModel(SessionView):
         if self.notes.hip_hike_params:
             try:
                 params = HipHikeParams.from_dict(self.notes.hip_hike_params)
-            except ValueError:
+            except (ValueError, TypeError):
                 params = None
             if params is not None and params != result.hip_hike_params:
                 derived = derive(result.redetect(params))

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analysis.hiphike import HipHikeParams
 from recordings import Marker
 from recordings.files import OutputError, atomic_output, output_error
 
@@ -79,8 +80,10 @@ class Notes:
                 raise ValueError(f"marker time {time_s!r} is not finite")
             markers.append(Marker(float(time_s), str(m.get("label", "")), str(m.get("note", ""))))
         params = doc.get("hip_hike_params")
-        if params is not None and not isinstance(params, dict):
-            raise ValueError("hip_hike_params is not an object")
+        if params is not None:
+            if not isinstance(params, dict):
+                raise ValueError("hip_hike_params is not an object")
+            HipHikeParams.from_dict(params)  # raises ValueError or TypeError on a bad one
         note = doc.get("session_note", "")
         if not isinstance(note, str):
             raise ValueError("session_note is not text")

@@ -251,6 +251,8 @@ BAD_NOTES = {
     "marker time NaN": b'{"format": "pelviscope.review-notes/1", "markers": [{"time_s": NaN}]}',
     "markers not a list": b'{"format": "pelviscope.review-notes/1", "markers": 3}',
     "not UTF-8": b'{"format": "\xff\xfe"}',
+    "bad thresholds": b'{"format": "pelviscope.review-notes/1", '
+                      b'"hip_hike_params": {"static_threshold_deg": [1]}}',
     "deeply nested": b"[" * 100_000 + b"]" * 100_000,
 }
 

@@ -8,9 +8,11 @@ in for them - the tests never skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -53,40 +55,46 @@ def _one_line(exc: BaseException, path: Path) -> str:
     return message
 
 
-def _mount(target: Path, options: str) -> bool:
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
-                          capture_output=True, check=False)  # fmt: skip
-    return proc.returncode == 0
+@contextlib.contextmanager
+def _mounted(options: str) -> Iterator[Path | None]:
+    """A fresh tmpfs mounted with ``options`` (None where mounting is not allowed).
+
+    The mount point is not under pytest's ``tmp_path``: a concurrent pytest session
+    cleaning up old temporary folders must never meet a mounted file system.
+    """
+    d = Path(tempfile.mkdtemp(prefix="pelviscope-mnt-"))
+    try:
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)],
+                              capture_output=True, check=False)  # fmt: skip
+        if proc.returncode != 0:
+            yield None
+            return
+        try:
+            yield d
+        finally:
+            subprocess.run(["umount", str(d)], check=True)
+    finally:
+        d.rmdir()
 
 
 @pytest.fixture
-def full_disk(tmp_path) -> Iterator[Path | None]:
+def full_disk() -> Iterator[Path | None]:
     """A 256 KiB file system (None where mounting is not allowed)."""
-    d = tmp_path / "small"
-    d.mkdir()
-    if not _mount(d, "size=256k"):
-        yield None
-        return
-    try:
+    with _mounted("size=256k") as d:
         yield d
-    finally:
-        subprocess.run(["umount", str(d)], check=True)
 
 
 @pytest.fixture
 def read_only(tmp_path) -> Iterator[Path]:
     """A folder nothing can be created in: a read-only tmpfs, else a mode 0555 folder."""
-    d = tmp_path / "ro"
-    d.mkdir()
-    if _mount(d, "ro,size=64k"):
-        try:
+    with _mounted("ro,size=64k") as d:
+        if d is not None:
             yield d
-        finally:
-            subprocess.run(["umount", str(d)], check=True)
-        return
+            return
     if os.geteuid() == 0:
         pytest.fail("cannot mount a read-only tmpfs as root (chmod does not stop root)")
-    d.chmod(0o555)
+    d = tmp_path / "ro"
+    d.mkdir(mode=0o555)
     try:
         yield d
     finally:

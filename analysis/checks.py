@@ -153,7 +153,11 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
             f"time {time_s[i]:.6g} s is not after the previous sample's {time_s[i - 1]:.6g} s: "
             "samples must be in time order, each once",
         )
-    _check_rate(name, float(rec.rate_hz), float(np.median(steps)))
+    try:
+        rate_hz = float(rec.rate_hz)
+    except (TypeError, ValueError):
+        rate_hz = math.nan
+    _check_rate(name, rate_hz, float(np.median(steps)))
     duration_s = float(time_s[-1] - time_s[0])
     if duration_s < MIN_DURATION_S:
         raise InputError(
@@ -169,7 +173,7 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
             f"time jumps by {steps[i - 1]:.4g} s, and the session spans more than "
             f"{MAX_DURATION_S / 86400:g} days: a time stamp is wrong",
         )
-    return rec
+    return rec if type(rec.rate_hz) is float else replace(rec, rate_hz=rate_hz)
 
 
 def _impossible(values: FloatArray, limit: float) -> NDArray[np.bool_]:

@@ -5,7 +5,8 @@ read or written: disk full, permissions, a folder in the way, not enough memory)
 one line per failure on stderr naming the file, the position and the reason
 (DESIGN section 5). Anything else is a bug in pelviscope: exit status 1, one line
 naming a log file that holds the traceback. No traceback ever reaches the terminal,
-also not from threads the command starts. Ctrl-C gives exit status 130.
+also not from threads the command starts. Ctrl-C gives exit status 130; a reader of
+stdout that quits early (``| head``) ends the command quietly with 141, as SIGPIPE would.
 """
 
 from __future__ import annotations

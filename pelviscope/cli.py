@@ -259,6 +259,8 @@ _SAY_LOCK = threading.Lock()
 def say(line: str) -> None:
     """Print one line on stderr, whole even when threads report at the same moment."""
     with _SAY_LOCK:
+        if sys.stderr.isatty():
+            line = "\r\x1b[K" + line  # over a half-drawn progress or status line
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 

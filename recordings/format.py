@@ -115,7 +115,10 @@ def _dtype_of(fields: Sequence[dict[str, Any]]) -> np.dtype[Any]:
             not isinstance(name, str) or kind not in _TYPES or not isinstance(count, int)
             or isinstance(count, bool) or not 1 <= count <= _MAX_FIELD_COUNT
         ):  # fmt: skip
-            raise ValueError(f"bad record field {f!r}")
+            raise ValueError(
+                f"bad record field {f!r}: expected a name, a type ({', '.join(sorted(_TYPES))}) "
+                f"and a count from 1 to {_MAX_FIELD_COUNT}"
+            )
         spec.append((name, "<" + kind) if count == 1 else (name, "<" + kind, (count,)))
     return np.dtype(spec)
 

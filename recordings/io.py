@@ -49,7 +49,9 @@ def load(
     Returns
     -------
     Recording
-        Damage found in a native recording is listed in ``warnings``.
+        Damage found in a native recording is listed in ``warnings``; in both formats
+        samples that are not finite or beyond the sensor's range are gaps with reason
+        ``"out_of_range"`` and a warning (:mod:`recordings.plausibility`).
 
     Raises
     ------

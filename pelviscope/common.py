@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -63,6 +64,27 @@ def distinct_outputs(named: Iterable[tuple[str, Path | None]], inputs: Iterable[
         if key in seen:
             raise UsageError(f"{option} {path}: the same file as {seen[key]}")
         seen[key] = option
+
+
+def check_output(path: Path, *, overwrite: bool) -> None:
+    """:func:`recordings.files.check_writable`, also refusing to replace a non-regular file.
+
+    ``--overwrite`` replaces files, never a device (``/dev/full``), pipe or socket.
+
+    Raises
+    ------
+    recordings.files.OutputError
+        One line naming the file and why it cannot be written.
+    """
+    import stat
+
+    from recordings.files import OutputError, check_writable
+
+    with contextlib.suppress(OSError):
+        mode = os.lstat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            raise OutputError(path, "not a regular file (a device, pipe or socket); not replaced")
+    check_writable(path, overwrite=overwrite)
 
 
 def write_output(path: Path, write: Callable[[IO[str]], object], *, overwrite: bool) -> None:

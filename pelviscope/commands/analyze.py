@@ -283,8 +283,13 @@ def _warnings(result: Any, path: Path) -> list[str]:
 
 
 def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, params: Any) -> int:
-    from pelviscope.common import check_input_file, distinct_outputs, json_text, write_each
-    from recordings.files import check_writable
+    from pelviscope.common import (
+        check_input_file,
+        check_output,
+        distinct_outputs,
+        json_text,
+        write_each,
+    )
 
     check_input_file(path)  # before the outputs are checked: the input is the first problem
     named = [
@@ -296,7 +301,7 @@ def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, para
     distinct_outputs(named, [path])
     for _, out in named:
         if out is not None:
-            check_writable(out, overwrite=args.overwrite)  # before, not after, a long analysis
+            check_output(out, overwrite=args.overwrite)  # before, not after, a long analysis
     with working_on(path):
         result = _analyze_one(path, args, calibration, params, _Progress(path.name))
     if not args.quiet:
@@ -431,7 +436,8 @@ def _run_pool(
 
 def _batch_outputs(args: argparse.Namespace, files: list[Path]) -> list[str | None]:
     """Plan and check the ``--out-dir`` files before any analysis."""
-    from recordings.files import OutputError, check_writable, output_error
+    from pelviscope.common import check_output
+    from recordings.files import OutputError, output_error
 
     if not args.out_dir:
         return [None] * len(files)
@@ -446,7 +452,7 @@ def _batch_outputs(args: argparse.Namespace, files: list[Path]) -> list[str | No
     for name in names:
         for suffix in (".json", ".html"):
             try:
-                check_writable(args.out_dir / (name + suffix), overwrite=args.overwrite)
+                check_output(args.out_dir / (name + suffix), overwrite=args.overwrite)
             except OutputError as exc:
                 problems.append(str(exc))
     if problems:
@@ -460,8 +466,7 @@ def _analyze_batch(
 ) -> int:
     import pandas as pd
 
-    from pelviscope.common import distinct_outputs, write_each
-    from recordings.files import check_writable
+    from pelviscope.common import check_output, distinct_outputs, write_each
 
     if args.json or args.csv or args.report or args.save_calibration:
         raise UsageError(
@@ -470,7 +475,7 @@ def _analyze_batch(
         )
     if args.summary_csv:
         distinct_outputs([("--summary-csv", args.summary_csv)], files)
-        check_writable(args.summary_csv, overwrite=args.overwrite)
+        check_output(args.summary_csv, overwrite=args.overwrite)
     names = _batch_outputs(args, files)
     jobs = max(1, min(args.jobs, len(files)))
     # Workers get a picklable copy of the options (without the dispatcher's module).

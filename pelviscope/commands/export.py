@@ -34,9 +34,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Convert INPUT to OUTPUT; print a one-line summary and any load warnings."""
     from pelviscope.cli import UsageError
-    from pelviscope.common import check_input_file
+    from pelviscope.common import check_input_file, check_output
     from recordings.csv_io import write_csv
-    from recordings.files import check_writable
     from recordings.format import is_recording, write_recording
     from recordings.io import load
 
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             str(src), "", "--acc-unit/--gyr-unit apply to CSV input; recordings are in SI units"
         )
-    check_writable(out, overwrite=args.overwrite)  # before reading a long input
+    check_output(out, overwrite=args.overwrite)  # before reading a long input
     rec = load(src, acc_unit=args.acc_unit or "mps2", gyr_unit=args.gyr_unit or "rps")
     for warning in rec.warnings:
         print(f"pelviscope export: warning: {warning}", file=sys.stderr)

@@ -49,9 +49,9 @@ def _check(args: argparse.Namespace) -> None:
         if not args.screenshot.parent.is_dir():
             raise UsageError(f"--screenshot {args.screenshot}: folder "
                              f"{args.screenshot.parent} does not exist")
-        from recordings.files import check_writable
+        from pelviscope.common import check_output
 
-        check_writable(args.screenshot, overwrite=args.overwrite)
+        check_output(args.screenshot, overwrite=args.overwrite)
     if args.window is not None and not 10 <= args.window <= 300:
         raise UsageError(f"--window must be within 10-300 s, got {args.window}")
     if not 0.0 <= args.drop_rate < 1.0:

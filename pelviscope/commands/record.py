@@ -65,9 +65,9 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--out {args.out}: use the .psrec extension")
     if not args.out.parent.is_dir():
         raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
-    from recordings.files import check_writable
+    from pelviscope.common import check_output
 
-    check_writable(args.out, overwrite=args.overwrite)  # before connecting to the sensor
+    check_output(args.out, overwrite=args.overwrite)  # before connecting to the sensor
 
 
 def _simulated_signal(rate_hz: float) -> tuple[Any, Any]:

@@ -43,9 +43,9 @@ def _check(args: argparse.Namespace) -> None:
         if not args.screenshot.parent.is_dir():
             raise UsageError(f"--screenshot {args.screenshot}: folder "
                              f"{args.screenshot.parent} does not exist")
-        from recordings.files import check_writable
+        from pelviscope.common import check_output
 
-        check_writable(args.screenshot, overwrite=args.overwrite)
+        check_output(args.screenshot, overwrite=args.overwrite)
 
 
 def run(args: argparse.Namespace) -> int:

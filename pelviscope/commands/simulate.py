@@ -76,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the sub-command."""
     from firmware_bridge.simulator import ImuErrors, simulate
     from firmware_bridge.simulator.presets import clinic_protocol, mixed_day
-    from pelviscope.common import distinct_outputs, json_text, write_output
+    from pelviscope.common import check_output, distinct_outputs, json_text, write_output
     from recordings import write_csv, write_recording
-    from recordings.files import check_writable
 
     if args.scenario != "clinic" and args.duration * args.rate_hz > MAX_SAMPLES:
         raise UsageError(
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     distinct_outputs([("OUT", args.out), ("--truth", args.truth)], [])
     for out in (args.out, args.truth):
         if out is not None:
-            check_writable(out, overwrite=args.overwrite)
+            check_output(out, overwrite=args.overwrite)
     if args.scenario == "clinic":
         scenario = clinic_protocol()
     else:

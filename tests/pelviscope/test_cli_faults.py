@@ -514,6 +514,13 @@ def test_read_only_folder_and_a_folder_in_the_way(inputs, tmp_path, capsys):
         ):
             line = one_error_line(capsys, argv[0], 2, main(argv))
             assert str(ro) in line and "not writable" in line, line
+    pipe = tmp_path / "pipe.json"  # as /dev/full would be: --overwrite replaces files only
+    os.mkfifo(pipe)
+    for argv in (["analyze", str(inputs / "s.psrec"), "--json", str(pipe), "--overwrite"],
+                 ["export", str(inputs / "s.psrec"), str(pipe), "--to", "csv", "--overwrite"]):
+        line = one_error_line(capsys, argv[0], 2, main(argv))
+        assert f"{pipe}: not a regular file" in line
+        assert pipe.is_fifo()
     folder = tmp_path / "a_folder.json"
     folder.mkdir()
     line = one_error_line(capsys, "analyze", 2,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 from analysis.calibration import MAX_STANDING_TILT_DEG
 from analysis.orientation import GYR_MAX_RPS
 from recordings import Gap, InputError, Recording
+from recordings.plausibility import limits
 
 FloatArray = NDArray[np.float64]
 
@@ -32,9 +34,6 @@ MIN_DURATION_S = 2.0
 #: Longest session analysed (60 days: longer than any worn monitoring); a longer span
 #: means a wrong time stamp, e.g. one corrupt time far from the others.
 MAX_DURATION_S = 60 * 86400.0
-#: Largest acceleration any body-worn accelerometer measures (+-32 g per axis); beyond it a
-#: value is corrupt, not a movement. Gyroscope: see :data:`analysis.orientation.GYR_MAX_RPS`.
-ACC_MAX_MPS2 = 32 * 9.80665
 #: More than this share of samples beyond the range (finite) is a unit problem, not damage.
 #: Values that are not numbers are missing data, however many: they become gaps.
 MAX_BEYOND_RANGE_SHARE = 0.01
@@ -70,8 +69,23 @@ def check_standing_tilt_deg(standing_tilt_deg: float | None) -> float | None:
     return value
 
 
+def sample_limits(meta: dict[str, Any] | None = None) -> tuple[float, float]:
+    """Largest usable ``(|acc| m/s^2, |gyr| rad/s)`` per axis for a recording's samples.
+
+    The readers' rule (:func:`recordings.plausibility.limits`: the sensor's stated range
+    with a margin, else +-32 g and +-4000 deg/s), with the angular rate capped at
+    ``GYR_MAX_RPS``: beyond it the orientation filter takes the data for deg/s, and no
+    pelvis turns that fast.
+    """
+    acc_lim, gyr_lim = limits(meta or {})
+    return acc_lim, min(gyr_lim, GYR_MAX_RPS)
+
+
 def impossible_samples(
-    acc_mps2: FloatArray, gyr_rps: FloatArray | None, time_s: FloatArray | None = None
+    acc_mps2: FloatArray,
+    gyr_rps: FloatArray | None,
+    time_s: FloatArray | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> NDArray[np.bool_]:
     """Samples no body-worn sensor can produce: not numbers, or beyond its range.
 
@@ -81,20 +95,23 @@ def impossible_samples(
     Parameters
     ----------
     acc_mps2 : ndarray (N, 3)
-        Specific force, m/s^2; beyond :data:`ACC_MAX_MPS2` on an axis is impossible.
+        Specific force, m/s^2.
     gyr_rps : ndarray (N, 3) or None
-        Angular rate, rad/s; beyond ``GYR_MAX_RPS`` on an axis is impossible.
+        Angular rate, rad/s.
     time_s : ndarray (N,), optional
         Sample times; a non-finite time is impossible too.
+    meta : dict, optional
+        The recording's metadata (its ``ranges``, see :func:`sample_limits`).
 
     Returns
     -------
     ndarray of bool (N,)
         True for each sample to leave out.
     """
-    bad = _impossible(np.asarray(acc_mps2, dtype=float), ACC_MAX_MPS2)
+    acc_lim, gyr_lim = sample_limits(meta)
+    bad = _impossible(np.asarray(acc_mps2, dtype=float), acc_lim)
     if gyr_rps is not None:
-        bad |= _impossible(np.asarray(gyr_rps, dtype=float), GYR_MAX_RPS)
+        bad |= _impossible(np.asarray(gyr_rps, dtype=float), gyr_lim)
     if time_s is not None:
         bad |= ~np.isfinite(np.asarray(time_s, dtype=float))
     return bad
@@ -114,9 +131,9 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
     -------
     Recording
         ``rec`` itself when every sample is usable; else a copy without the samples
-        that are not numbers or beyond any body-worn sensor's range (acceleration
-        > :data:`ACC_MAX_MPS2`, angular rate > ``GYR_MAX_RPS`` on an axis), each run of
-        them a :class:`~recordings.Gap` with reason ``"out_of_range"``, and a warning.
+        that are not numbers or beyond the sensor's range (:func:`sample_limits`), each
+        run of them a :class:`~recordings.Gap` with reason ``"out_of_range"``, and a
+        warning.
 
     Raises
     ------
@@ -136,8 +153,9 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
         raise InputError(name, "", "sample arrays of different lengths: the data are damaged")
     if n < 2:
         raise InputError(name, "", f"{n} sample(s): nothing to analyse")
-    bad = impossible_samples(acc, gyr, time_s)
-    _check_scale(name, acc, gyr, bad)
+    meta = rec.meta if isinstance(rec.meta, dict) else {}
+    bad = impossible_samples(acc, gyr, time_s, meta)
+    _check_scale(name, acc, gyr, bad, sample_limits(meta))
     if bad.any():
         rec = _without(rec, bad)
         time_s = np.asarray(rec.time_s, dtype=float)
@@ -182,13 +200,18 @@ def _impossible(values: FloatArray, limit: float) -> NDArray[np.bool_]:
 
 
 def _check_scale(
-    name: str, acc: FloatArray, gyr: FloatArray | None, bad: NDArray[np.bool_]
+    name: str,
+    acc: FloatArray,
+    gyr: FloatArray | None,
+    bad: NDArray[np.bool_],
+    lims: tuple[float, float],
 ) -> None:
     """Many values beyond the range, or a wrong scale overall, is a unit problem: refuse."""
+    acc_lim, gyr_lim = lims
     with np.errstate(invalid="ignore"):
-        beyond = (np.abs(acc) > ACC_MAX_MPS2).any(axis=1)
+        beyond = (np.abs(acc) > acc_lim).any(axis=1)
         if gyr is not None:
-            beyond |= (np.abs(gyr) > GYR_MAX_RPS).any(axis=1)
+            beyond |= (np.abs(gyr) > gyr_lim).any(axis=1)
     share = float(beyond.mean())
     if share > MAX_BEYOND_RANGE_SHARE:
         first = int(np.argmax(beyond))
@@ -196,7 +219,7 @@ def _check_scale(
             name,
             f"sample {first}",
             f"{100 * share:.1f} % of the samples are beyond any body-worn sensor's range "
-            f"(+-{ACC_MAX_MPS2:.0f} m/s^2, +-{GYR_MAX_RPS:g} rad/s): wrong units (acceleration "
+            f"(+-{acc_lim:.4g} m/s^2, +-{gyr_lim:.4g} rad/s): wrong units (acceleration "
             "must be m/s^2, angular rate rad/s) or damaged data",
         )
     good = ~bad

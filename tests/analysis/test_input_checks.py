@@ -104,6 +104,18 @@ def test_corrupt_samples_in_memory_are_gaps_not_data(session, clean, channel, va
     _assert_same_clinical_result(clean, result, 2 * count)
 
 
+def test_the_sensor_s_stated_range_is_the_limit(session, clean):
+    """A +-8 g sensor cannot read 12 g (the readers' rule): that sample is left out."""
+    rec = _rec(session)
+    rec = replace(rec, meta={**rec.meta, "ranges": {"acc_g": 8}})
+    rec.acc_mps2[WALKING_SAMPLE, 2] = 12 * 9.80665
+    result = analyze_recording(rec, workers=1)
+    assert result.time_s.size == clean.time_s.size - 1
+    assert [g.start_s for g in result.gaps if g.reason == "out_of_range"] == [
+        clean.time_s[WALKING_SAMPLE - 1]
+    ]
+
+
 @pytest.mark.parametrize("value, count", [(1e10, 1), (3e38, 11)])
 def test_corrupt_samples_through_a_recording_file(tmp_path, session, clean, value, count):
     rec = _rec(session)

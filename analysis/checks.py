@@ -74,8 +74,8 @@ def sample_limits(meta: dict[str, Any] | None = None) -> tuple[float, float]:
 
     The readers' rule (:func:`recordings.plausibility.limits`: the sensor's stated range
     with a margin, else +-32 g and +-4000 deg/s), with the angular rate capped at
-    ``GYR_MAX_RPS``: beyond it the orientation filter takes the data for deg/s, and no
-    pelvis turns that fast.
+    ``GYR_MAX_RPS`` (4000 deg/s) also for a sensor stating a larger range: beyond it the
+    orientation filter takes the data for deg/s, and no pelvis turns that fast.
     """
     acc_lim, gyr_lim = limits(meta or {})
     return acc_lim, min(gyr_lim, GYR_MAX_RPS)

@@ -68,9 +68,10 @@ Array = NDArray[np.float64]
 _ACC_G_RANGE = (0.5, 2.0)
 #: Median |acc| outside these bounds (m/s^2) is not a body-worn accelerometer in m/s^2.
 _ACC_PLAUSIBLE_RANGE = (3.0, 30.0)
-#: |gyr| above this (rad/s, ~2900 deg/s) is beyond what a pelvis does and beyond usual IMU
-#: ranges: deg/s were passed, or (one sample) the value is corrupt (:mod:`analysis.checks`).
-GYR_MAX_RPS = 50.0
+#: |gyr| above this (rad/s: 4000 deg/s, the largest range of body-worn gyroscopes, as the
+#: readers assume) is not a measurement: deg/s were passed, or (one sample) the value is
+#: corrupt (:mod:`analysis.checks` leaves such samples out).
+GYR_MAX_RPS = math.radians(4000.0)
 #: Standard gravity in m/s^2, and the |acc| tolerance (m/s^2) for "quasi-static".
 _G_MPS2 = 9.81
 _QUASI_STATIC_MPS2 = 1.0

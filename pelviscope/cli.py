@@ -211,8 +211,13 @@ def write_log(exc: BaseException, *, context: str = "") -> str:
 
 
 def one_line(text: object, limit: int = 300) -> str:
-    """``text`` squeezed onto one line (and shortened) for the terminal."""
+    """``text`` squeezed onto one line (and shortened) for the terminal.
+
+    Control characters (e.g. escape sequences in a file name or a CSV cell) are shown
+    escaped, never sent to the terminal.
+    """
     s = " ".join(str(text).split())
+    s = "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
@@ -263,6 +268,11 @@ def say(line: str) -> None:
             line = "\r\x1b[K" + line  # over a half-drawn progress or status line
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
+
+
+def report(command: str, kind: str, text: str) -> None:
+    """Print ``pelviscope <command>: <kind>: <text>`` as one clean line on stderr."""
+    say(f"pelviscope {command}: {kind}{': ' if kind else ''}{one_line(text, 2000)}")
 
 
 @contextlib.contextmanager

@@ -21,7 +21,15 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO, Any
 
-from pelviscope.cli import UsageError, add_overwrite, number_in, positive_int, working_on
+from pelviscope.cli import (
+    UsageError,
+    add_overwrite,
+    number_in,
+    positive_int,
+    report,
+    say,
+    working_on,
+)
 
 INPUT_SUFFIXES = {".psrec", ".csv", ".txt"}
 
@@ -231,12 +239,12 @@ def _writers(
         )
     if report_path:
 
-        def report(f: IO[str]) -> None:
+        def html(f: IO[str]) -> None:
             from analysis.report import render_html
 
             f.write(render_html(result))
 
-        jobs.append((report_path, report))
+        jobs.append((report_path, html))
     return jobs
 
 
@@ -306,7 +314,7 @@ def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, para
         result = _analyze_one(path, args, calibration, params, _Progress(path.name))
     if not args.quiet:
         for w in _warnings(result, path):
-            print(f"pelviscope analyze: warning: {w}", file=sys.stderr)
+            report("analyze", "warning", w)
     jobs = _writers(result, args.json, args.csv, args.report)
     failed: list[tuple[int, str]] = []
     if args.save_calibration:
@@ -325,7 +333,7 @@ def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, para
     if not args.quiet:
         print(_text_summary(result))
     for _, message in failed:
-        print(f"pelviscope analyze: {message}", file=sys.stderr)
+        report("analyze", "", message)
     if not failed:
         return 0
     return 1 if any(status == 1 for status, _ in failed) else 2
@@ -489,10 +497,9 @@ def _analyze_batch(
     for r in rows:
         if not args.quiet:
             for w in r.get("_warnings", []):
-                print(f"pelviscope analyze: warning: {w}", file=sys.stderr)
+                report("analyze", "warning", w)
         if r["error"]:
-            kind = "" if r["_status"] == 1 else "error: "
-            print(f"pelviscope analyze: {kind}{r['error']}", file=sys.stderr)
+            report("analyze", "" if r["_status"] == 1 else "error", r["error"])
     failed = [r for r in rows if r["error"]]
     table = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
     status = 1 if any(r["_status"] == 1 for r in failed) else 2 if failed else 0
@@ -502,12 +509,12 @@ def _analyze_batch(
             overwrite=args.overwrite,
         )
         for s, message in write_failed:
-            print(f"pelviscope analyze: {message} (the table follows on stdout)", file=sys.stderr)
+            report("analyze", "", f"{message} (the table follows on stdout)")
             table.to_csv(sys.stdout, index=False, lineterminator="\n")  # the work is not lost
             status = status or s
     else:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")
-    print(f"{len(rows) - len(failed)} of {len(rows)} files analysed", file=sys.stderr)
+    say(f"{len(rows) - len(failed)} of {len(rows)} files analysed")
     return status
 
 

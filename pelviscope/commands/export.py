@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from pelviscope.cli import add_overwrite
+from pelviscope.cli import add_overwrite, report
 from recordings.errors import InputError
 
 FORMATS = {".csv": "csv", ".psrec": "rec"}
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     check_output(out, overwrite=args.overwrite)  # before reading a long input
     rec = load(src, acc_unit=args.acc_unit or "mps2", gyr_unit=args.gyr_unit or "rps")
     for warning in rec.warnings:
-        print(f"pelviscope export: warning: {warning}", file=sys.stderr)
+        report("export", "warning", warning)
     (write_csv if kind == "csv" else write_recording)(out, rec, overwrite=args.overwrite)
     print(
         f"wrote {out}: {rec.n_samples} samples, {rec.duration_s:.2f} s at {rec.rate_hz:g} Hz, "

@@ -198,6 +198,14 @@ def test_no_traceback_from_a_real_process_with_a_bug(tmp_path):
     assert len(list((tmp_path / "pelviscope" / "logs").iterdir())) == 2
 
 
+def test_control_characters_never_reach_the_terminal(inputs, tmp_path, capsys):
+    nasty = tmp_path / "x\x1b[2J\x07.csv"
+    nasty.write_text("time_s,acc_x,acc_y,acc_z\n0,\x1b]0;owned\x07,0,9.8\n")
+    line = one_error_line(capsys, "analyze", 2, main(["analyze", str(nasty)]))
+    assert "\\x1b[2J\\x07.csv" in line
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in line)
+
+
 def test_reader_of_stdout_quits(inputs):
     """``pelviscope analyze DIR | head``: no error, no traceback, status as after SIGPIPE."""
     r, w = os.pipe()

@@ -55,6 +55,7 @@ from analysis.parallel import (
 )
 from analysis.tilt import pelvic_tilt_deg
 from recordings import Gap, Recording, load
+from recordings.json_safe import finite_json
 
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.analysis/1"
@@ -177,7 +178,7 @@ class SessionResult:
         Every number in it is finite (a value that cannot be computed is None) and a
         plain Python type: ``json.dumps(doc, allow_nan=False)`` always works.
         """
-        return _json_safe(self._document())
+        return finite_json(self._document())
 
     def _document(self) -> dict[str, Any]:
         cal = self.calibration
@@ -246,23 +247,6 @@ class SessionResult:
 
 def _replace(result: SessionResult, **changes: Any) -> SessionResult:
     return replace(result, **changes)
-
-
-def _json_safe(value: Any) -> Any:
-    """``value`` with every non-finite float None and numpy scalars/arrays as Python's."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.str_):
-        return str(value)
-    return value
 
 
 def _num(value: float | None) -> float | None:

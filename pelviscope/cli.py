@@ -45,26 +45,6 @@ COMMANDS = {
 
 OVERWRITE_HELP = "replace output files that exist already (default: refuse, exit status 2)"
 
-#: Plain reasons for the operating-system errors a user can meet on a file.
-_OS_REASONS = {
-    errno.ENOENT: "file not found",
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the file system is read-only",
-    errno.EISDIR: "is a directory",
-    errno.ENOTDIR: "a part of the path is not a folder",
-    errno.ELOOP: "too many symbolic links (or a symbolic link where none is followed)",
-    errno.ENAMETOOLONG: "the name is too long",
-    errno.EFBIG: "the file is too large",
-    errno.EIO: "input/output error on the disk",
-    errno.EEXIST: "exists already",
-    errno.ENXIO: "no such device",
-    errno.ENODEV: "no such device",
-    errno.EMFILE: "too many open files",
-    errno.ENFILE: "too many open files",
-}
 
 
 class UsageError(Exception):
@@ -223,7 +203,9 @@ def one_line(text: object, limit: int = 300) -> str:
 
 def os_reason(exc: OSError) -> str:
     """A plain reason for an operating-system error."""
-    return _OS_REASONS.get(exc.errno or 0) or one_line(exc.strerror or exc)
+    from recordings.files import OS_REASONS
+
+    return OS_REASONS.get(exc.errno or 0) or one_line(exc.strerror or exc)
 
 
 def internal_error_line(exc: BaseException, log: str) -> str:
@@ -246,7 +228,9 @@ def classify(exc: BaseException, context_file: str | None = None) -> tuple[int, 
         return 2, f"error: {one_line(exc, 1000)}"
     if isinstance(exc, MemoryError):
         return 2, f"error: {context_file or 'input'}: not enough memory to process it"
-    if isinstance(exc, OSError) and (exc.filename or exc.errno in _OS_REASONS):
+    from recordings.files import OS_REASONS
+
+    if isinstance(exc, OSError) and (exc.filename or exc.errno in OS_REASONS):
         name = exc.filename or context_file or "?"
         return 2, f"error: {name}: {os_reason(exc)}"
     return 1, internal_error_line(exc, write_log(exc))

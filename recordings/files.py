@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,9 @@ from typing import IO, Any, Literal, overload
 
 from recordings.errors import InputError
 
-_REASONS = {
+#: Plain reasons for the operating-system errors a user can meet on a file.
+OS_REASONS = {
+    errno.ENOENT: "file not found",
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is exceeded",
     errno.EACCES: "permission denied",
@@ -34,11 +37,15 @@ _REASONS = {
     errno.EROFS: "the file system is read-only",
     errno.EISDIR: "is a directory",
     errno.ENOTDIR: "a part of the path is not a folder",
-    errno.ENOENT: "the folder does not exist",
-    errno.ELOOP: "is a symbolic link (not followed)",
+    errno.ELOOP: "too many symbolic links (or a symbolic link where none is followed)",
     errno.ENAMETOOLONG: "the name is too long",
     errno.EFBIG: "the file is too large for this file system",
     errno.EIO: "input/output error on the disk",
+    errno.EEXIST: "exists already",
+    errno.ENXIO: "no such device",
+    errno.ENODEV: "no such device",
+    errno.EMFILE: "too many open files",
+    errno.ENFILE: "too many open files",
 }
 
 
@@ -58,7 +65,9 @@ def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
     """Turn an ``OSError`` met while writing ``path`` into a one-line :class:`OutputError`."""
     if exc.errno == errno.EEXIST:
         return OutputError(path, exists_reason())
-    reason = _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).strip()
+    if exc.errno == errno.ENOENT:
+        return OutputError(path, "cannot write: the folder does not exist")
+    reason = OS_REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).strip()
     return OutputError(path, f"cannot write: {reason}")
 
 
@@ -71,16 +80,34 @@ def check_writable(path: str | os.PathLike[str], *, overwrite: bool) -> None:
     p = Path(path)
     if p.is_dir():
         raise OutputError(p, "is a directory; give a file name")
-    if os.path.lexists(p):
+    try:
+        mode = os.lstat(p).st_mode
+    except OSError:
+        mode = None
+    if mode is not None:
         if not overwrite:
             raise OutputError(p, exists_reason())
-        if p.is_symlink():
+        if stat.S_ISLNK(mode):
             raise OutputError(p, "is a symbolic link; not replaced")
+        if not stat.S_ISREG(mode):  # never "replace" /dev/full, a pipe or a socket
+            raise OutputError(p, "not a regular file (a device, pipe or socket); not replaced")
     parent = p.parent
     if not parent.is_dir():
         raise OutputError(p, f"cannot write: the folder {str(parent) or '.'} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(p, f"cannot write: the folder {parent} is not writable")
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows."""
+    with (
+        contextlib.suppress(OSError, ValueError, StopIteration),
+        open("/proc/self/status", encoding="ascii") as f,
+    ):
+        return int(next(line for line in f if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _commit(tmp: str, target: Path, *, overwrite: bool) -> None:
@@ -144,6 +171,7 @@ def _atomic_output(path: Path, *, overwrite: bool, mode: str) -> Iterator[IO[Any
     try:
         # mkstemp creates with O_EXCL (and O_NOFOLLOW): a random, never pre-existing name.
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs follow the umask
     except OSError as exc:
         raise output_error(path, exc) from None
     try:

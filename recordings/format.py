@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from recordings.data import Gap, Marker, Recording
 from recordings.errors import InputError
 from recordings.files import OutputError, atomic_output, create_exclusive, output_error
+from recordings.json_safe import finite_json
 from recordings.plausibility import drop_implausible
 
 #: First 8 bytes of every recording (PNG-style: a high-bit byte, CR LF, Ctrl-Z, LF
@@ -176,21 +177,10 @@ def _gap_of(obj: Any) -> Gap:
 
 def _jsonable(obj: Any) -> Any:
     """Convert ``obj`` to plain JSON types (numpy -> Python, non-finite floats -> None)."""
-    if obj is None or (isinstance(obj, (bool, str, int)) and not isinstance(obj, np.generic)):
-        return obj
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (_dt.datetime, _dt.date)):
-        return obj.isoformat()
-    raise ValueError(f"cannot store {type(obj).__name__} {obj!r} in recording metadata")
+    try:
+        return finite_json(obj)
+    except TypeError as exc:
+        raise ValueError(f"cannot store it in recording metadata ({exc})") from None
 
 
 def _json_bytes(obj: Any) -> bytes:

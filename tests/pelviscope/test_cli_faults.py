@@ -32,9 +32,10 @@ import pelviscope.commands.analyze as analyze_cmd
 import pelviscope.commands.simulate as simulate_cmd
 from pelviscope.cli import main
 from pelviscope.commands.analyze import output_names
-from pelviscope.common import finite_json, json_text
+from pelviscope.common import json_text
 from recordings import load, write_recording
-from tests.conftest import ROOT
+from recordings.json_safe import finite_json
+from tests.conftest import ROOT, mounted_tmpfs
 
 PY = sys.executable
 
@@ -407,20 +408,6 @@ def test_no_command_overwrites_without_being_asked(argv, target, inputs, tmp_pat
 # --- 6. outputs that cannot be written ------------------------------------------------
 
 
-@contextlib.contextmanager
-def mounted_tmpfs(folder: Path, options: str):
-    folder.mkdir(exist_ok=True)
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-                          capture_output=True, text=True, check=False)  # fmt: skip
-    if proc.returncode != 0:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
-
-
 def _run_with_file_size_limit(argv: list[str], limit_bytes: int) -> subprocess.CompletedProcess:
     """Fallback where tmpfs cannot be mounted: a real write limit (EFBIG) in a subprocess."""
     import resource
@@ -435,8 +422,9 @@ def _run_with_file_size_limit(argv: list[str], limit_bytes: int) -> subprocess.C
 
 
 def test_full_disk_loses_only_the_output_that_does_not_fit(inputs, tmp_path, capsys):
-    full = tmp_path / "full"
-    with mounted_tmpfs(full, "size=32k") as mounted:
+    with mounted_tmpfs("size=32k") as mount_point:
+        mounted = mount_point is not None
+        full = mount_point or tmp_path / "full"
         argv = ["analyze", str(inputs / "s.psrec"), "--json", str(tmp_path / "r.json"),
                 "--report", str(tmp_path / "r.html"), "--csv", str(full / "r.csv")]  # fmt: skip
         if mounted:
@@ -462,8 +450,9 @@ def test_full_disk_loses_only_the_output_that_does_not_fit(inputs, tmp_path, cap
     "command", ["simulate", "export", pytest.param("record", marks=pytest.mark.ble)]
 )
 def test_full_disk_for_recordings(command, inputs, tmp_path, capsys):
-    full = tmp_path / "full"
-    with mounted_tmpfs(full, "size=16k") as mounted:
+    with mounted_tmpfs("size=16k") as mount_point:
+        mounted = mount_point is not None
+        full = mount_point or tmp_path / "full"
         if not mounted:
             pytest.fail("mount -t tmpfs failed (the file-size fallback covers analyze only)")
         out = full / "o.psrec"
@@ -489,8 +478,9 @@ def fill(folder: Path) -> None:
 
 
 def test_summary_table_is_not_lost_on_a_full_disk(inputs, tmp_path, capsys):
-    full = tmp_path / "full"
-    with mounted_tmpfs(full, "size=64k") as mounted:
+    with mounted_tmpfs("size=64k") as mount_point:
+        mounted = mount_point is not None
+        full = mount_point or tmp_path / "full"
         if not mounted:
             pytest.fail("mount -t tmpfs failed")
         fill(full)
@@ -509,8 +499,9 @@ def test_summary_table_is_not_lost_on_a_full_disk(inputs, tmp_path, capsys):
 
 
 def test_read_only_folder_and_a_folder_in_the_way(inputs, tmp_path, capsys):
-    ro = tmp_path / "ro"
-    with mounted_tmpfs(ro, "ro,size=16k") as mounted:
+    with mounted_tmpfs("ro,size=16k") as mount_point:
+        mounted = mount_point is not None
+        ro = mount_point or tmp_path / "ro"
         if not mounted:
             pytest.fail("mount -t tmpfs -o ro failed")
         for argv in (

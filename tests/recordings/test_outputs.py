@@ -8,11 +8,9 @@ in for them - the tests never skip.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from firmware_bridge.source import Batch, SourceStatus, State
 from recordings import Recording, RecordingWriter, read_csv, read_recording, write_csv
 from recordings import write_recording as write_whole
 from recordings.files import OutputError
+from tests.conftest import mounted_tmpfs
 from tests.recordings.conftest import make_recording
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,39 +54,17 @@ def _one_line(exc: BaseException, path: Path) -> str:
     return message
 
 
-@contextlib.contextmanager
-def _mounted(options: str) -> Iterator[Path | None]:
-    """A fresh tmpfs mounted with ``options`` (None where mounting is not allowed).
-
-    The mount point is not under pytest's ``tmp_path``: a concurrent pytest session
-    cleaning up old temporary folders must never meet a mounted file system.
-    """
-    d = Path(tempfile.mkdtemp(prefix="pelviscope-mnt-"))
-    try:
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)],
-                              capture_output=True, check=False)  # fmt: skip
-        if proc.returncode != 0:
-            yield None
-            return
-        try:
-            yield d
-        finally:
-            subprocess.run(["umount", str(d)], check=True)
-    finally:
-        d.rmdir()
-
-
 @pytest.fixture
 def full_disk() -> Iterator[Path | None]:
     """A 256 KiB file system (None where mounting is not allowed)."""
-    with _mounted("size=256k") as d:
+    with mounted_tmpfs("size=256k") as d:
         yield d
 
 
 @pytest.fixture
 def read_only(tmp_path) -> Iterator[Path]:
     """A folder nothing can be created in: a read-only tmpfs, else a mode 0555 folder."""
-    with _mounted("ro,size=64k") as d:
+    with mounted_tmpfs("ro,size=64k") as d:
         if d is not None:
             yield d
             return

@@ -5,6 +5,11 @@ source's thread-safe queue, runs the incremental analysis on each batch, appends
 ring buffers and writes the recording. The window then reads :meth:`LiveModel.snapshot`,
 and once the new frame is painted calls :meth:`LiveModel.idle` for the slow periodic work
 (the rolling gait detection), so that it never sits between a notification and the screen.
+
+Samples no sensor can produce (not numbers, or beyond the sensor's range) are left out of
+the analysis and the plots as lost samples are (:class:`~gui.live.pipeline.LivePipeline`,
+the offline analysis's rule and limits) and counted (:attr:`LiveModel.left_out_samples`).
+The recording keeps every sample as it came: its readers leave the same samples out.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from analysis.guided_calibration import GuidedStatus
 from analysis.hiphike import HipHikeEpisode
 from firmware_bridge.source import Batch, SampleSource, SourceStatus, State
 from gui.live.pipeline import LivePipeline
-from gui.live.recording import LiveRecording
+from gui.live.recording import LiveRecording, device_meta
 from gui.live.ring import RingBuffer
 from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
 from gui.live.thin import MinMaxTrace
@@ -113,7 +118,11 @@ class LiveModel:
         #: Why the last recording stopped by itself (a write error), else "".
         self.recording_error = ""
         self.status = SourceStatus()
+        #: Impossible samples left out of this stream, and the time of the first one.
+        self.left_out_samples = 0
+        self.first_left_out_s = math.nan
         self._act_offset = 0
+        self._break_next = False
         self._last_data_wall = -math.inf
         self._pending_host_s: list[float] = []
         #: Notification-to-screen latencies (s), appended by :meth:`note_painted`.
@@ -133,6 +142,8 @@ class LiveModel:
         self.ongoing.clear()
         self.gaps.clear()
         self.hip_hike_flag = ""
+        self.left_out_samples, self.first_left_out_s = 0, math.nan
+        self._break_next = False
         source.start()
 
     def disconnect(self) -> None:
@@ -266,8 +277,11 @@ class LiveModel:
             self.ring = RingBuffer(cap, {"t": (np.float64, np.nan), "ant": (np.float64, np.nan),
                                          "lat": (np.float64, np.nan), "act": (np.int8, -1),
                                          "brk": (np.bool_, False)})
+            # The limits of the recording's readers: the ranges its header will state.
+            ranges = device_meta(self.status)["ranges"]
             self.pipeline = LivePipeline(b.rate_hz, self._calibration,
-                                         hip_hike_params=self.settings.hip_hike_params())
+                                         hip_hike_params=self.settings.hip_hike_params(),
+                                         meta={"ranges": ranges})
             self._act_offset = 0
         if b.gaps:
             for g in b.gaps:
@@ -275,9 +289,17 @@ class LiveModel:
             if b.time_s[0] - self.now_s > 0.5:
                 self.pipeline.interrupt()
         res = self.pipeline.feed(b.time_s, b.acc_mps2, b.gyr_rps)
-        brk = np.zeros(b.n_samples, dtype=bool)
-        brk[0] = bool(b.gaps)
-        self.ring.append(t=b.time_s, ant=res.anterior_tilt_deg, lat=res.lateral_tilt_deg, brk=brk)
+        if res.left_out is None:
+            brk = np.zeros(b.n_samples, dtype=bool)
+            brk[0] = bool(b.gaps) or self._break_next
+            self._break_next = False
+        else:
+            brk = self._left_out(b, res.left_out)
+        self._record(b)
+        if not res.time_s.size:
+            return
+        self.ring.append(t=res.time_s, ant=res.anterior_tilt_deg, lat=res.lateral_tilt_deg,
+                         brk=brk)
         if res.activity.labels.size:
             uniq, inv = np.unique(res.activity.labels, return_inverse=True)
             codes = np.array([ACTIVITY_CODES.get(str(u), -1) for u in uniq], np.int8)[inv]
@@ -298,6 +320,32 @@ class LiveModel:
             self.gaps.popleft()
         if b.host_time_s is not None:
             self._pending_host_s.append(float(b.host_time_s[-1]))
+
+    def _left_out(self, b: Batch, left_out: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Count the impossible samples of ``b``; breaks of the curve for the samples kept.
+
+        Each run of left-out samples is a gap, as a lost packet is: the curve breaks at
+        the next sample kept (in this batch or a later one).
+        """
+        n_bad = int(left_out.sum())
+        if not self.left_out_samples:
+            self.first_left_out_s = float(b.time_s[int(np.argmax(left_out))])
+        self.left_out_samples += n_bad
+        keep = ~left_out
+        after_bad = np.concatenate(([self._break_next], left_out[:-1]))
+        after_bad[0] |= bool(b.gaps)
+        self._break_next = bool(left_out[-1])  # the next sample kept comes after a hole
+        t = b.time_s
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], left_out.view(np.int8), [0]))))
+        for a, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            start = float(t[a - 1]) if a > 0 else self.now_s
+            run = t[a:e][np.isfinite(t[a:e])]  # a time that is not a number is impossible too
+            end = float(t[e]) if e < t.size else float(run.max()) if run.size else start
+            self.gaps.append((start, max(start, end)))
+        return after_bad[keep]
+
+    def _record(self, b: Batch) -> None:
+        """Write the batch as it came (a write error stops the recording with one line)."""
         if self.recording is not None:
             try:
                 self.recording.append(b, self.status)

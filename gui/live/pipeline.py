@@ -1,6 +1,8 @@
 """Incremental analysis of the live stream, wired from ``analysis`` (no Qt, no maths here).
 
-One :class:`LivePipeline` takes each decoded batch and runs, in order: the causal
+One :class:`LivePipeline` takes each decoded batch, leaves out the samples no sensor can
+produce (:func:`analysis.checks.impossible_samples`, the offline analysis's rule and
+limits: not numbers, or beyond the sensor's range) and runs, in order: the causal
 orientation + tilt (:class:`analysis.tilt.TiltTracker`), the guided calibration if one
 is running, the fixed-lag activity tracker, a rolling gait detection for cadence and
 initial contacts, and the incremental hip-hike tracker.
@@ -23,7 +25,7 @@ Two wiring decisions (not analysis) are made here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,12 +33,16 @@ from numpy.typing import NDArray
 from analysis import quaternion as quat
 from analysis.activity import ActivityTracker, ActivityUpdate
 from analysis.calibration import Calibration
+from analysis.checks import impossible_samples, sample_limits
 from analysis.gait import detect_gait
 from analysis.guided_calibration import GuidedCalibration, GuidedStatus
 from analysis.hiphike import HipHikeParams, HipHikeTracker, HipHikeUpdate
 from analysis.tilt import TiltTracker
 
 FloatArray = NDArray[np.float64]
+#: A hole in the data longer than this (s) restarts the rolling gait window (lost
+#: packets, impossible samples left out): the gait detection assumes contiguous samples.
+GAIT_BREAK_S = 0.5
 
 
 @dataclass
@@ -46,15 +52,19 @@ class ChunkResult:
     Attributes
     ----------
     time_s : ndarray, shape (N,)
-        Sample times, s (session clock).
+        Times of the samples used, s (session clock): the batch's without the impossible
+        ones.
     anterior_tilt_deg, lateral_tilt_deg : ndarray, shape (N,)
-        Tilt per sample, deg (NaN before any calibration).
+        Tilt per sample used, deg (NaN before any calibration).
     activity : ActivityUpdate
         Labels decided in this call (they refer to earlier samples).
     hip_hike : HipHikeUpdate
         Closed and ongoing episodes, and the current flag.
     calibration : GuidedStatus or None
         Status of a running guided calibration.
+    left_out : ndarray of bool, shape (M,) or None
+        One per sample of the batch fed: True for an impossible sample, left out (used for
+        nothing). None when every sample was used (the common case).
     """
 
     time_s: FloatArray
@@ -63,6 +73,7 @@ class ChunkResult:
     activity: ActivityUpdate
     hip_hike: HipHikeUpdate
     calibration: GuidedStatus | None = None
+    left_out: NDArray[np.bool_] | None = None
 
 
 @dataclass
@@ -117,6 +128,10 @@ class LivePipeline:
         How often (data time) the gait detection re-runs.
     gait_settle_s : float
         Contacts younger than this (relative to the window end) are not yet passed on.
+    meta : dict, optional
+        What is known of the sensor, as in a recording's header: its ``ranges`` set the
+        limits of a possible sample (:func:`analysis.checks.sample_limits`), so a sample
+        left out here is one the analysis of the recorded file leaves out too.
     """
 
     def __init__(
@@ -128,8 +143,14 @@ class LivePipeline:
         gait_window_s: float = 10.0,
         gait_every_s: float = 1.0,
         gait_settle_s: float = 1.0,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         self.rate_hz = float(rate_hz)
+        self.meta = dict(meta or {})
+        #: Largest usable ``(|acc| m/s^2, |gyr| rad/s)`` per axis.
+        self.limits = sample_limits(self.meta)
+        #: Impossible samples left out since the start.
+        self.left_out_samples = 0
         self.tilt = TiltTracker(self.rate_hz, calibration)
         self.activity = ActivityTracker(self.rate_hz)
         self.hip_hike_params = hip_hike_params or HipHikeParams()
@@ -141,6 +162,7 @@ class LivePipeline:
         self._gait = _GaitWindow()
         self._next_gait_s = -np.inf
         self._last_ic_s = -np.inf
+        self._last_time_s = -np.inf
         self._new_ics: list[tuple[float, str]] = []
         #: Most recent activity label decided by the activity tracker.
         self.current_activity = "unknown"
@@ -182,7 +204,40 @@ class LivePipeline:
     def feed(
         self, time_s: FloatArray, acc_mps2: FloatArray, gyr_rps: FloatArray | None
     ) -> ChunkResult:
-        """Run every stage on one batch of samples (sensor frame, SI units)."""
+        """Run every stage on one batch of samples (sensor frame, SI units).
+
+        Samples that are not numbers or beyond the sensor's range are left out first
+        (:attr:`ChunkResult.left_out`, counted in :attr:`left_out_samples`): every stage
+        sees them as lost samples, as the offline analysis does. One vectorised check.
+        """
+        bad = impossible_samples(acc_mps2, gyr_rps, time_s, self.meta)
+        if not bad.any():
+            hole = time_s.size > 0 and time_s[0] - self._last_time_s > GAIT_BREAK_S
+            return self._feed(time_s, acc_mps2, gyr_rps, 0 if hole else None)
+        keep = ~bad
+        self.left_out_samples += int(bad.sum())
+        time_s, acc_mps2 = time_s[keep], acc_mps2[keep]
+        gyr_rps = None if gyr_rps is None else gyr_rps[keep]
+        if not time_s.size:  # nothing usable: nothing changes
+            empty = np.empty(0)
+            no_labels = ActivityUpdate(0, np.empty(0, dtype="<U10"), [])
+            hip = HipHikeUpdate([], list(self.last_hip_hike.ongoing), self.last_hip_hike.flag)
+            return ChunkResult(empty, empty, empty.copy(), no_labels, hip, None, bad)
+        holes_s = np.diff(time_s, prepend=self._last_time_s)
+        long_holes = np.flatnonzero(holes_s > GAIT_BREAK_S)
+        gait_from = int(long_holes[-1]) if long_holes.size else None
+        res = self._feed(time_s, acc_mps2, gyr_rps, gait_from)
+        res.left_out = bad
+        return res
+
+    def _feed(
+        self,
+        time_s: FloatArray,
+        acc_mps2: FloatArray,
+        gyr_rps: FloatArray | None,
+        gait_from: int | None,
+    ) -> ChunkResult:
+        """Every stage on usable samples; the gait window restarts at ``gait_from`` if given."""
         q, anterior, lateral = self.tilt.update(acc_mps2, gyr_rps, time_s=time_s)
         status = None
         if self.guided is not None:
@@ -196,7 +251,14 @@ class LivePipeline:
         labels = act.provisional
         if labels.size:
             self.current_activity = str(labels[-1])
-        self._gait.add(time_s, acc_mps2, gyr_rps, quat.up_in_sensor(q))
+        up = quat.up_in_sensor(q)
+        if gait_from is None:
+            self._gait.add(time_s, acc_mps2, gyr_rps, up)
+        else:  # impossible samples left a hole the gait detection must not bridge
+            self._gait.clear()
+            g = slice(gait_from, None)
+            self._gait.add(time_s[g], acc_mps2[g], None if gyr_rps is None else gyr_rps[g], up[g])
+        self._last_time_s = float(time_s[-1]) if time_s.size else self._last_time_s
         ics = [ic for ic in self._new_ics if ic[0] > self._last_ic_s]
         self._new_ics.clear()
         if ics:

@@ -20,7 +20,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from analysis.activity import LABELS
-from analysis.calibration import Calibration, CalibrationError
+from analysis.calibration import CalibrationError, load_calibration
 from firmware_bridge.source import SampleSource
 from gui.live.model import LiveModel
 from gui.live.panels import CalibrationPanel, ConnectPanel, RecordPanel
@@ -32,6 +32,7 @@ from gui.widgets.activity_band import ActivityBand
 from gui.widgets.readout import BigReadout, HipHikeIndicator, format_angle
 from gui.widgets.theme import THEMES, apply_palette
 from gui.widgets.time_plot import Episode, TimePlot
+from recordings import InputError
 from recordings.files import OutputError, atomic_output
 
 SourceFactory = Callable[[DeviceEntry], SampleSource]
@@ -165,9 +166,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(central)
 
         bar = self.statusBar()
-        self.status_labels = {k: QtWidgets.QLabel("") for k in
-                              ("state", "rate", "lost", "battery", "latency", "cal")}
-        for key in ("state", "rate", "lost", "battery", "latency", "cal"):
+        keys = ("state", "rate", "lost", "left_out", "battery", "latency", "cal")
+        self.status_labels = {k: QtWidgets.QLabel("") for k in keys}
+        for key in keys:
             self.status_labels[key].setTextFormat(QtCore.Qt.TextFormat.PlainText)
             bar.addPermanentWidget(self.status_labels[key], 1 if key == "cal" else 0)
 
@@ -286,18 +287,24 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.cal_panel.show_guided(None)
 
     def load_calibration(self, path: str | None = None) -> None:
-        """Use a saved calibration (JSON from Save… or ``Calibration.to_dict``)."""
+        """Use a saved calibration (JSON from Save… or ``analyze --save-calibration``).
+
+        The file is checked as the command line checks it
+        (:func:`analysis.calibration.load_calibration`): one that cannot be used is one line
+        under the calibration, and the calibration in use stays.
+        """
         if not path:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load calibration", "",
                                                             "Calibration (*.json)")
         if not path:
             return
         try:
-            cal = Calibration.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, ValueError, KeyError, RecursionError) as exc:
-            self.cal_panel.reason.setText(f"{Path(path).name}: {exc}")
+            cal = load_calibration(path)
+        except InputError as exc:
+            self.cal_panel.reason.setText(str(exc))
             return
         self.model.set_calibration(cal)
+        self.cal_panel.reason.setText("")
         self._show_calibration()
 
     def save_calibration(self, path: str | None = None) -> None:
@@ -491,12 +498,31 @@ class LiveWindow(QtWidgets.QMainWindow):
         lab["state"].setText(f"  {state}")
         lab["rate"].setText(f"{st.rate_hz:.0f} Hz")
         lab["lost"].setText(f"lost {st.lost_packets} pkts ({st.lost_samples} samples)")
+        self._show_left_out()
         lab["battery"].setText("battery –" if st.battery_pct is None
                                else f"battery {st.battery_pct}%")
         lat = list(m.latencies_s)[-30:]
         lab["latency"].setText(f"latency {1000 * max(lat):.0f} ms" if lat else "latency –")
         rec = " · REC" if m.recording is not None else ""
         self.session_label.setText(f"<b>{state}</b> · t = {m.now_s:.1f} s{rec}")
+
+    def _show_left_out(self) -> None:
+        """One line in the status bar once impossible samples were left out (else none)."""
+        m, label = self.model, self.status_labels["left_out"]
+        n = m.left_out_samples
+        text = f"{n} impossible sample{'s' if n != 1 else ''} left out" if n else ""
+        if text == label.text():
+            return
+        label.setText(text)
+        tip = ""
+        if n and m.pipeline is not None:
+            acc_lim, gyr_lim = m.pipeline.limits
+            first = m.first_left_out_s
+            when = f"; the first at t = {first:.1f} s" if math.isfinite(first) else ""
+            tip = (f"Samples that are not numbers or beyond the sensor's range (|acc| <= "
+                   f"{acc_lim:.4g} m/s², |gyr| <= {gyr_lim:.4g} rad/s) are treated as lost: "
+                   f"never used for tilt, activity or hip-hike flags{when}.")
+        label.setToolTip(tip)
 
     # ---- lifetime ----------------------------------------------------------------------------
     def screenshot(self, path: str | Path) -> None:

@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis.calibration import Calibration, calibrate_auto
+from analysis.checks import checked_recording
 from analysis.hiphike import HipHikeParams
 from analysis.orientation import estimate_quat_wxyz
 from analysis.report import render_html
@@ -271,16 +272,22 @@ def recalibrate(
     """Re-analyse with a calibration taken from ``[start_s, end_s]`` only.
 
     The span should hold quiet standing (>= 5 s) followed by straight walking (>= 10 s);
-    with walking alone the calibration falls back as the automatic one does.
+    with walking alone the calibration falls back as the automatic one does. The
+    recording is checked as for the analysis first (:func:`analysis.checks.checked_recording`):
+    impossible samples (not numbers, beyond the sensor's range) are left out of the
+    calibration as of everything else.
 
     Raises
     ------
     analysis.calibration.CalibrationError
         The span does not allow a calibration (the message says why).
+    recordings.InputError
+        The recording cannot be analysed (one line naming it and the reason).
     """
     report = progress or (lambda fraction, stage: None)
     report(0.0, "reading")
-    with loaded(path, acc_unit=acc_unit, gyr_unit=gyr_unit) as rec:
+    with loaded(path, acc_unit=acc_unit, gyr_unit=gyr_unit) as raw:
+        rec = checked_recording(raw, str(path))
         sel = (rec.time_s >= start_s) & (rec.time_s <= end_s)
         if sel.sum() < 2:
             raise ValueError(f"no samples between {start_s:.1f} s and {end_s:.1f} s")

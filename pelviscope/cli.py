@@ -300,6 +300,7 @@ def _boundary_hooks(command: str) -> Iterator[None]:
         _CAUGHT_WARNINGS.append(f"{category.__name__}: {message} ({filename}:{lineno})")
 
     saved = (threading.excepthook, sys.excepthook, sys.unraisablehook, warnings.showwarning)
+    threads_before = set(threading.enumerate())
     threading.excepthook = thread_hook
     sys.excepthook = sys_hook
     sys.unraisablehook = unraisable_hook
@@ -309,7 +310,8 @@ def _boundary_hooks(command: str) -> Iterator[None]:
     finally:
         # Threads the command left running report through these hooks until they end (the
         # interpreter joins them on exit); otherwise an in-process caller gets its own back.
-        if threading.active_count() == 1:
+        # Only the command's own threads count: a caller's threads are none of its business.
+        if not any(t.is_alive() for t in set(threading.enumerate()) - threads_before):
             threading.excepthook, sys.excepthook, sys.unraisablehook = saved[:3]
         warnings.showwarning = saved[3]
 

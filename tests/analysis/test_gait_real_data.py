@@ -1,17 +1,11 @@
 """Gait events on real lower-back recordings against reference systems and peers.
 
-Scoring on mobgap_lab (stated here because the numbers depend on it):
-- the detector runs on the whole recording (not on the reference bouts cut out);
-- only the reference walking bouts (INDIP ``walking_bouts``) are scored, as mobgap does;
-- a detection matches a reference IC within +-0.2 s, one-to-one, closest pairs first;
-- matched detections may lie up to 0.2 s outside a bout; an unmatched detection is a false
-  positive only if it lies inside a bout ``[start_s, end_s]``;
-- L/R accuracy is over matched ICs (detected side == reference side; "unknown" is wrong).
+mobgap_lab is loaded and scored by ``bench/real_data.py`` (shared with the by-hand
+real-data benchmark ``bench/eval_real.py``); its docstring states the scoring rules.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +13,19 @@ import pandas as pd
 import pytest
 
 from analysis.gait import GaitResult, detect_gait
+from bench.real_data import (
+    IC_TOL_S,
+    f1,
+    mobgap_events,
+    mobgap_trials,
+    score_initial_contacts,
+)
 from tests.conftest import require_data
 
 pytestmark = pytest.mark.data
 
 G_MPS2 = 9.80665
-TOL_S = 0.2
+TOL_S = IC_TOL_S
 # mobgap MM+ sensor frame (x up, y right, z forward when worn) -> P (x anterior, y left, z up)
 MOBGAP_S_TO_P = np.array([[0, 0, 1], [0, -1, 0], [1, 0, 0]], dtype=float)
 # skdh lumbar device: first axis down (README). Forward = -z and left = -y were read from the
@@ -37,44 +38,19 @@ GAITPY_S_TO_P = np.array([[0, 0, 1], [-1, 0, 0], [0, -1, 0]], dtype=float)
 
 
 def _mobgap_trials() -> list[Path]:
-    root = require_data("mobgap_lab")
-    return sorted(root.glob("*/*.csv"))
+    return mobgap_trials(require_data("mobgap_lab"))
 
 
 def score_mobgap(result: GaitResult, events: dict) -> dict[str, int]:
-    """TP/FP/FN and L/R-correct counts of one trial (rules in the module docstring)."""
-    ref_t = np.array([e["time_s"] for e in events["initial_contacts"]])
-    ref_side = np.array([e["side"] for e in events["initial_contacts"]])
-    det_t, det_side = result.ic_time_s, np.asarray(result.ic_side)
-    near = np.zeros(det_t.size, bool)
-    inside = np.zeros(det_t.size, bool)
-    for b in events["walking_bouts"]:
-        near |= (det_t >= b["start_s"] - TOL_S) & (det_t <= b["end_s"] + TOL_S)
-        inside |= (det_t >= b["start_s"]) & (det_t <= b["end_s"])
-    cand = np.flatnonzero(near)
-    pairs = sorted(
-        (abs(det_t[i] - ref_t[j]), i, j)
-        for i in cand
-        for j in range(ref_t.size)
-        if abs(det_t[i] - ref_t[j]) <= TOL_S
-    )
-    used_d, used_r, lr = set(), set(), 0
-    for _, i, j in pairs:
-        if i in used_d or j in used_r:
-            continue
-        used_d.add(i)
-        used_r.add(j)
-        lr += int(det_side[i] == ref_side[j])
-    tp = len(used_d)
-    fp = sum(1 for i in cand if i not in used_d and inside[i])
-    return {"tp": tp, "fp": fp, "fn": ref_t.size - tp, "lr": lr}
+    """TP/FP/FN and L/R-correct counts of one trial (``bench.real_data`` rules)."""
+    return score_initial_contacts(result.ic_time_s, result.ic_side, events)
 
 
 def _run_mobgap(path: Path, *, with_gyro: bool) -> tuple[GaitResult, dict]:
     df = pd.read_csv(path)
     acc = df[["acc_x", "acc_y", "acc_z"]].to_numpy() @ MOBGAP_S_TO_P.T
     gyr = df[["gyr_x", "gyr_y", "gyr_z"]].to_numpy() @ MOBGAP_S_TO_P.T
-    events = json.loads(path.with_name(path.stem + ".events.json").read_text())
+    events = mobgap_events(path)
     result = detect_gait(acc, gyr if with_gyro else None, rate_hz=events["rate_hz"])
     return result, events
 
@@ -90,28 +66,24 @@ def _mobgap_table(with_gyro: bool) -> tuple[dict[str, dict[str, int]], dict[str,
     return per_file, total
 
 
-def _f1(s: dict[str, int]) -> float:
-    return 2 * s["tp"] / (2 * s["tp"] + s["fp"] + s["fn"])
-
-
 def _print_table(title: str, per_file: dict, total: dict) -> None:
     print(f"\n{title}\n{'trial':24s} TP  FP  FN  recall prec  F1    L/R")
     for name, s in [*per_file.items(), ("overall", total)]:
         rec, prec = s["tp"] / (s["tp"] + s["fn"]), s["tp"] / max(s["tp"] + s["fp"], 1)
         print(
             f"{name:24s} {s['tp']:3d} {s['fp']:3d} {s['fn']:3d}  {rec:.3f}  {prec:.3f} "
-            f"{_f1(s):.3f} {s['lr'] / max(s['tp'], 1):.3f}"
+            f"{f1(s):.3f} {s['lr'] / max(s['tp'], 1):.3f}"
         )
 
 
 def test_mobgap_initial_contacts_and_sides() -> None:
     per_file, total = _mobgap_table(with_gyro=True)
     _print_table("mobgap_lab, acc + gyro", per_file, total)
-    assert _f1(total) >= 0.90
+    assert f1(total) >= 0.90
     assert total["lr"] / total["tp"] >= 0.90
     for name, s in per_file.items():
         # per-trial floors well above the mobgap 1.2.0 peers (recall 0.56-0.89)
-        assert _f1(s) >= 0.80, name
+        assert f1(s) >= 0.80, name
         assert s["lr"] / s["tp"] >= 0.90, name
 
 

@@ -1,10 +1,20 @@
 """The analysis cache next to a recording: ``<file>.pscache`` (signed, never trusted).
 
 The analysis of a session runs once; the review window then reopens it from the cache.
-The cache is valid while the recording has the same size and modification time (or, if
-those changed, the same content hash) and :data:`analysis.session.ANALYSIS_VERSION` is
-unchanged. A folder that cannot be written (read-only media, a shared drive) simply
-gets no cache - never an error.
+A cache is used only when its key matches all three of:
+
+- :data:`analysis.session.ANALYSIS_VERSION` (bumped whenever results change for the same
+  input and parameters; the golden tests in ``tests/golden`` say when),
+- :func:`params_key`: a hash of every parameter that sets the result - the load options
+  (CSV units), the calibration given (None: automatic), the standing tilt, the hip-hike
+  thresholds, and the defaults of every stage's parameters dataclass in ``analysis``
+  (:func:`stage_param_classes`), so that a changed default misses the cache even where
+  the demo sessions of the golden test do not notice it,
+- the recording's identity: the same size and modification time or, if those changed
+  (touched, copied), the same content hash.
+
+A folder that cannot be written (read-only media, a shared drive) simply gets no cache -
+never an error.
 
 Anyone who can write next to a recording can write a ``.pscache``, and a file can be
 damaged, so nothing in it is believed before it is checked:
@@ -36,12 +46,16 @@ analysis on the recording), so a result read back has an empty ``quat_wxyz``.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import functools
 import hashlib
 import hmac
+import importlib
 import json
 import math
 import os
+import pkgutil
 import secrets
 import stat
 import threading
@@ -60,7 +74,8 @@ from recordings import Gap, Marker
 from recordings.files import OutputError, atomic_output
 
 CACHE_SUFFIX = ".pscache"
-FORMAT = "pelviscope.review-cache/3"
+#: /4: the document holds ``params_sha256`` (a /3 cache is simply not valid).
+FORMAT = "pelviscope.review-cache/4"
 #: First bytes of a cache file (16 bytes); the HMAC-SHA256 (32 bytes) follows.
 MAGIC = b"pelviscope-rc/3\n"
 KEY_NAME = "review-cache.key"
@@ -101,6 +116,74 @@ def file_key(path: str | os.PathLike[str], *, with_hash: bool) -> dict[str, Any]
     if with_hash:
         key["hash"] = file_hash(path)
     return key
+
+
+@functools.cache
+def stage_param_classes() -> tuple[type, ...]:
+    """Every parameters dataclass of the analysis (``*Params`` in any ``analysis`` module).
+
+    Found by importing every module of the package once, so that a stage added later
+    is in the cache key without anyone remembering to list it here. Sorted by name:
+    the key does not depend on the order of discovery or on what was imported before.
+    """
+    import analysis
+
+    found: dict[str, type] = {}
+    for info in pkgutil.walk_packages(analysis.__path__, "analysis."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (
+                isinstance(obj, type)
+                and name.endswith("Params")
+                and dataclasses.is_dataclass(obj)
+                and obj.__module__ == module.__name__
+            ):
+                found[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return tuple(found[k] for k in sorted(found))
+
+
+def _defaults(cls: type) -> dict[str, Any] | None:
+    """The default parameters of ``cls`` as plain data (None if it has no full default)."""
+    try:
+        instance = cls()
+    except TypeError:  # a field without default: not a stage's settings
+        return None
+    return dataclasses.asdict(instance)
+
+
+def params_key(
+    options: dict[str, Any] | None = None,
+    *,
+    calibration: Calibration | None = None,
+    standing_tilt_deg: float | None = None,
+    hip_hike_params: HipHikeParams | None = None,
+) -> str:
+    """SHA-256 (hex) of every parameter that sets an analysis's result besides its input.
+
+    Parameters
+    ----------
+    options : dict, optional
+        Load options (CSV units) as given to :func:`save` and :func:`load`.
+    calibration, standing_tilt_deg, hip_hike_params
+        As given to :func:`analysis.session.analyze_recording` (None: its defaults).
+
+    Two calls whose parameters give the same analysis give the same key (``None`` and
+    ``HipHikeParams()`` are the same thresholds); a change of any one, or of a default
+    of any stage (:func:`stage_param_classes`), gives another key.
+    """
+    doc = {
+        "options": options or {},
+        "calibration": None if calibration is None else calibration.to_dict(),
+        "standing_tilt_deg": standing_tilt_deg,
+        "hip_hike_params": (hip_hike_params or HipHikeParams()).to_dict(),
+        "defaults": {
+            f"{cls.__module__}.{cls.__qualname__}": _defaults(cls)
+            for cls in stage_param_classes()
+        },
+    }
+    # repr for what JSON cannot hold (an enum, a numpy scalar): stable within a version.
+    text = json.dumps(doc, sort_keys=True, default=repr, allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def key_path() -> Path:
@@ -289,12 +372,17 @@ def save(
     *,
     extra_arrays: dict[str, np.ndarray] | None = None,
     extra_doc: dict[str, Any] | None = None,
+    calibration: Calibration | None = None,
+    standing_tilt_deg: float | None = None,
+    hip_hike_params: HipHikeParams | None = None,
 ) -> Path | None:
     """Write the signed cache of ``recording``; return its path.
 
-    ``key`` is :func:`file_key` with the content hash. ``extra_arrays`` and ``extra_doc``
-    hold what the window derives from the result and wants back quickly (the min/max
-    pyramid, the panel figures); :func:`load` returns them.
+    ``key`` is :func:`file_key` with the content hash. ``options`` (load options),
+    ``calibration``, ``standing_tilt_deg`` and ``hip_hike_params`` are what the analysis
+    was asked for (:func:`params_key`; None: the defaults). ``extra_arrays`` and
+    ``extra_doc`` hold what the window derives from the result and wants back quickly
+    (the min/max pyramid, the panel figures); :func:`load` returns them.
 
     Nothing is written without the content hash (then None is returned).
 
@@ -305,7 +393,12 @@ def save(
     recordings.files.OutputError
         The cache cannot be written (a read-only folder, a full disk, a symbolic link or
         directory at its name); what was there is left as it was, nothing half-written.
+    ValueError
+        ``result`` has other hip-hike thresholds than ``hip_hike_params`` (a re-detected
+        result stored under the key of the analysis asked for would be served for it).
     """
+    if result.hip_hike_params != (hip_hike_params or HipHikeParams()):
+        raise ValueError("the result's hip-hike thresholds are not those of the cache key")
     if not key.get("hash"):
         return None
     secret = user_key()
@@ -313,6 +406,12 @@ def save(
     doc = {
         "format": FORMAT,
         "analysis_version": ANALYSIS_VERSION,
+        "params_sha256": params_key(
+            options,
+            calibration=calibration,
+            standing_tilt_deg=standing_tilt_deg,
+            hip_hike_params=hip_hike_params,
+        ),
         "recording": key,
         "options": options or {},
         "source": result.source,
@@ -380,14 +479,26 @@ def is_valid(
     recording: str | os.PathLike[str],
     doc: dict[str, Any] | None,
     options: dict[str, Any] | None = None,
+    *,
+    calibration: Calibration | None = None,
+    standing_tilt_deg: float | None = None,
+    hip_hike_params: HipHikeParams | None = None,
 ) -> bool:
-    """Whether ``doc`` (the cache's JSON part) belongs to the recording as it is now.
+    """Whether ``doc`` (the cache's JSON part) is the analysis asked for of the recording now.
 
-    ``options`` are the load options (CSV units) the analysis must have used.
+    ``options`` (load options: CSV units), ``calibration``, ``standing_tilt_deg`` and
+    ``hip_hike_params`` are the parameters the analysis must have used (None: the
+    defaults); the analysis version and every stage's defaults must be today's.
     """
     if not doc or doc.get("format") != FORMAT or doc.get("analysis_version") != ANALYSIS_VERSION:
         return False
-    if doc.get("options", {}) != (options or {}):
+    wanted = params_key(
+        options,
+        calibration=calibration,
+        standing_tilt_deg=standing_tilt_deg,
+        hip_hike_params=hip_hike_params,
+    )
+    if not hmac.compare_digest(str(doc.get("params_sha256", "")), wanted):
         return False
     stored = doc.get("recording", {})
     if not isinstance(stored, dict):
@@ -470,9 +581,18 @@ class Cached:
 
 
 def load(
-    recording: str | os.PathLike[str], options: dict[str, Any] | None = None
+    recording: str | os.PathLike[str],
+    options: dict[str, Any] | None = None,
+    *,
+    calibration: Calibration | None = None,
+    standing_tilt_deg: float | None = None,
+    hip_hike_params: HipHikeParams | None = None,
 ) -> Cached | None:
     """The cached result, markers and extras; None if there is no cache or it is stale.
+
+    Stale: another analysis version, other parameters (``options``, ``calibration``,
+    ``standing_tilt_deg``, ``hip_hike_params`` as for :func:`save`, or changed defaults
+    of a stage), or another recording (:func:`is_valid`).
 
     Raises
     ------
@@ -490,7 +610,15 @@ def load(
         try:
             with np.load(f, allow_pickle=False) as npz:
                 doc = _doc(npz)
-                if not is_valid(recording, doc, options):
+                valid = is_valid(
+                    recording,
+                    doc,
+                    options,
+                    calibration=calibration,
+                    standing_tilt_deg=standing_tilt_deg,
+                    hip_hike_params=hip_hike_params,
+                )
+                if not valid:
                     return None
                 return _rebuild(npz, doc)
         except CacheDiscarded as exc:

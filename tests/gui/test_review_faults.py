@@ -157,6 +157,38 @@ def test_bad_cache_opens_as_a_fresh_analysis(analysed, tmp_path, kind) -> None: 
     _same_results(again, fresh)
 
 
+def _with_doc(good: bytes, **changes: object) -> dict[str, np.ndarray]:
+    """The arrays of ``good`` with keys of its document changed (None removes a key)."""
+    arrays = _arrays(good)
+    doc = json.loads(arrays["doc"].tobytes())
+    doc.update(changes)
+    doc = {k: v for k, v in doc.items() if v is not None}
+    return {**arrays, "doc": np.frombuffer(json.dumps(doc).encode(), np.uint8)}
+
+
+STALE_CACHES = {
+    "other parameters": {"params_sha256": "0" * 64},
+    "no parameters key (review-cache/3)": {"params_sha256": None,
+                                           "format": "pelviscope.review-cache/3"},
+    "no parameters key, current format": {"params_sha256": None},
+    "other analysis version": {"analysis_version": "0"},
+}
+
+
+@pytest.mark.parametrize("kind", list(STALE_CACHES))
+def test_signed_stale_cache_is_quietly_replaced(analysed, tmp_path, kind) -> None:  # type: ignore[no-untyped-def]
+    # Signed by the user, intact, but for other parameters or another version: not
+    # damaged (no note), just not this analysis - analysed afresh and re-cached.
+    _, fresh, good = analysed
+    path = _copy(analysed, tmp_path)
+    _signed(cache.cache_path(path), _with_doc(good, **STALE_CACHES[kind]), cache.user_key())
+    assert cache.load(path, {"acc_unit": "mps2", "gyr_unit": "rps"}) is None
+    session = open_session(path)
+    assert not session.from_cache and not session.cache_note
+    _same_results(session, fresh)
+    assert open_session(path).from_cache
+
+
 def test_symlink_or_fifo_at_the_cache_name_is_not_followed(analysed, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _, fresh, good = analysed
     path = _copy(analysed, tmp_path)

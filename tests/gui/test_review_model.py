@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis.calibration import mount_preset
 from analysis.hiphike import HipHikeParams
 from gui.review import cache
 from gui.review.decimate import MinMaxPyramid
@@ -76,6 +78,80 @@ def test_cache_invalidated_by_analysis_version(analysed, tmp_path, monkeypatch) 
     path = _copy(analysed, tmp_path)
     monkeypatch.setattr(cache, "ANALYSIS_VERSION", "999")
     assert not open_session(path).from_cache
+
+
+OPTIONS = {"acc_unit": "mps2", "gyr_unit": "rps"}  # what open_session loads with
+
+
+def _changed_default(monkeypatch, cls: type) -> str:  # type: ignore[no-untyped-def]
+    """Change the default of ``cls``'s first non-zero float field by 1 % (as an edit would)."""
+    f = next(f for f in dataclasses.fields(cls) if isinstance(f.default, float) and f.default)
+    monkeypatch.setitem(cls.__init__.__kwdefaults__, f.name, f.default * 1.01)
+    assert getattr(cls(), f.name) == f.default * 1.01
+    return f.name
+
+
+def test_cache_key_covers_every_parameter(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    classes = {c.__name__ for c in cache.stage_param_classes()}
+    assert {"OrientationParams", "CalibrationParams", "ActivityParams", "GaitParams",
+            "HipHikeParams"} <= classes  # fmt: skip
+    base = cache.params_key(OPTIONS)
+    # The same parameters, however given, are the same key.
+    assert cache.params_key(dict(OPTIONS), hip_hike_params=HipHikeParams()) == base
+    assert cache.params_key(OPTIONS, standing_tilt_deg=None) == base
+    cal = mount_preset("sacral-mm+")
+    assert cache.params_key(OPTIONS, calibration=cal) == cache.params_key(
+        OPTIONS, calibration=mount_preset("sacral-mm+"))  # fmt: skip
+    changed = {
+        "units": cache.params_key({**OPTIONS, "acc_unit": "g"}),
+        "hip-hike": cache.params_key(OPTIONS, hip_hike_params=HipHikeParams(
+            static_threshold_deg=HipHikeParams().static_threshold_deg + 0.5)),
+        "standing tilt": cache.params_key(OPTIONS, standing_tilt_deg=10.0),
+        "calibration": cache.params_key(OPTIONS, calibration=cal),
+        "other calibration": cache.params_key(OPTIONS, calibration=cal.with_standing_tilt(5.0)),
+    }  # fmt: skip
+    for cls in cache.stage_param_classes():
+        if any(isinstance(f.default, float) and f.default for f in dataclasses.fields(cls)):
+            with monkeypatch.context() as mp:
+                name = _changed_default(mp, cls)
+                changed[f"default {cls.__name__}.{name}"] = cache.params_key(OPTIONS)
+    assert cache.params_key(OPTIONS) == base  # the defaults are back
+    assert base not in changed.values()
+    assert len(set(changed.values())) == len(changed), changed
+
+
+def test_a_changed_parameter_misses_the_cache_the_same_hit(analysed, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = _copy(analysed, tmp_path)
+    assert cache.load(path, OPTIONS) is not None
+    assert cache.load(path, dict(OPTIONS), hip_hike_params=HipHikeParams()) is not None
+    other = HipHikeParams(static_threshold_deg=5.0)
+    assert cache.load(path, OPTIONS, hip_hike_params=other) is None
+    assert cache.load(path, OPTIONS, standing_tilt_deg=10.0) is None
+    assert cache.load(path, OPTIONS, calibration=mount_preset("sacral-mm+")) is None
+    assert cache.load(path, {**OPTIONS, "acc_unit": "g"}) is None
+    # A changed default of a stage (here the activity's): the review analyses afresh ...
+    from analysis.activity import ActivityParams
+
+    with monkeypatch.context() as mp:
+        _changed_default(mp, ActivityParams)
+        session = open_session(path)
+        assert not session.from_cache and not session.cache_note  # stale, not damaged
+        assert open_session(path).from_cache  # ... and caches under the new key,
+    assert not open_session(path).from_cache  # which the old defaults do not hit.
+    assert open_session(path).from_cache
+
+
+def test_a_redetected_result_is_not_cached_under_the_default_key(analysed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = _copy(analysed, tmp_path)
+    _, session = analysed
+    other = session.result.redetect(HipHikeParams(static_threshold_deg=5.0))
+    key = cache.file_key(path, with_hash=True)
+    with pytest.raises(ValueError, match="thresholds"):
+        cache.save(path, other, [], key, OPTIONS)
+    assert cache.save(path, other, [], key, OPTIONS, hip_hike_params=other.hip_hike_params)
+    assert cache.load(path, OPTIONS) is None
+    hit = cache.load(path, OPTIONS, hip_hike_params=HipHikeParams(static_threshold_deg=5.0))
+    assert hit is not None and hit.result.episodes == other.episodes
 
 
 def test_unwritable_cache_gives_no_cache_and_no_error(analysed, tmp_path) -> None:  # type: ignore[no-untyped-def]

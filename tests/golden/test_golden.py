@@ -71,6 +71,16 @@ def test_results_equal_the_golden_file(name: str, folder: Path) -> None:
         pytest.fail(message(f"{name}: {len(diffs)} difference(s):") + report(diffs), pytrace=False)
 
 
+def test_a_missing_golden_file_fails_and_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "demo_clinic.json"
+    monkeypatch.setattr(sys.modules[__name__], "golden_path", lambda name: missing)
+    with pytest.raises(pytest.fail.Exception, match=r"results changed: bump analysis\.session"):
+        test_results_equal_the_golden_file("demo_clinic", tmp_path)
+    assert not missing.exists()
+
+
 def test_missing_or_changed_golden_is_reported_not_written(tmp_path: Path) -> None:
     # The comparison itself must catch changes: a tolerance that swallowed them would
     # make every golden test pass.

@@ -21,8 +21,10 @@ from analysis.hiphike import (
     HipHikeEpisode,
     HipHikeParams,
     HipHikeTracker,
+    analyze_hip_hikes,
     detect_hip_hikes,
     hip_hike_labels,
+    step_obliquities,
     step_obliquity,
 )
 from analysis.orientation import estimate_quat_wxyz
@@ -360,13 +362,14 @@ def test_live_equals_batch_and_flags_within_a_second(hike_runs):
 
 
 def test_live_ongoing_episode_reports_provisional_values():
-    t, lat, act = _synthetic_static([(0, 10, 0.0), (10, 30, 6.0), (30, 40, 0.0)])
+    t, lat, act = _synthetic_static([(0, 15, 0.0), (15, 35, 6.0), (35, 45, 0.0)])
     tracker = HipHikeTracker()
-    out = tracker.update(t[t < 13.5], lat[t < 13.5], act[t < 13.5])
+    out = tracker.update(t[t < 20.5], lat[t < 20.5], act[t < 20.5])
     assert out.flag == "left" and len(out.ongoing) == 1 and not out.closed
-    assert out.ongoing[0].start_s == pytest.approx(10.0)
-    assert out.ongoing[0].end_s == pytest.approx(13.49)
-    out = tracker.update(t[t >= 13.5], lat[t >= 13.5], act[t >= 13.5])
+    assert out.ongoing[0].start_s == pytest.approx(15.0)
+    assert out.ongoing[0].end_s == pytest.approx(20.49)
+    assert 0 < out.ongoing[0].confidence <= 1 and "sitting baseline" in out.ongoing[0].reason
+    out = tracker.update(t[t >= 20.5], lat[t >= 20.5], act[t >= 20.5])
     assert out.flag == "" and len(out.closed) == 1
     assert tracker.flag == ""
 
@@ -385,17 +388,22 @@ def _synthetic_static(pieces, activity="sitting", rate_hz=100.0, noise_deg=0.15,
 
 
 def test_static_thresholds_hysteresis_and_minimum_duration():
-    # 2.5 s at 6 deg is too short; 3.5 s is an episode; 3.5 deg never enters.
+    # After 15 s of level sitting (the baseline): 4.5 s at 6 deg is too short (a held
+    # posture lasts 5 s); 5.5 s is an episode; 3.3 deg never enters.
     t, lat, act = _synthetic_static(
-        [(0, 10, 0), (10, 12.5, 6), (12.5, 20, 0), (20, 23.5, -6), (23.5, 30, 0), (30, 60, 3.5)]
+        [(0, 15, 0), (15, 19.5, 6), (19.5, 25, 0), (25, 30.5, -6), (30.5, 35, 0), (35, 65, 3.3)]
     )
-    eps = detect_hip_hikes(t, lat, act, [], [])
+    found = analyze_hip_hikes(t, lat, act, [], [])
+    eps = found.episodes
     assert [(e.side, e.kind, e.activity) for e in eps] == [("right", "static", "sitting")]
-    assert eps[0].start_s == pytest.approx(20, abs=0.02)
-    assert eps[0].end_s == pytest.approx(23.5, abs=0.02)
+    assert eps[0].start_s == pytest.approx(25, abs=0.02)
+    assert eps[0].end_s == pytest.approx(30.5, abs=0.02)
     assert eps[0].peak_deg > 6 and eps[0].mean_deg == pytest.approx(6, abs=0.05)
-    # Hovering around the threshold (3.2-4.8 deg) after entering: one episode, no flicker.
-    t, lat, act = _synthetic_static([(0, 5, 0), (5, 65, 4.0), (65, 70, 0)], noise_deg=0.4)
+    assert eps[0].reason.startswith("right side 6.0 deg higher than this person's sitting")
+    assert found.suppressed == {"static: held shorter than the minimum duration": 1}
+    # Hovering around the threshold (3.2-4.8 deg) after entering: one episode, no flicker;
+    # and the hike does not become its own baseline.
+    t, lat, act = _synthetic_static([(0, 15, 0), (15, 75, 4.0), (75, 80, 0)], noise_deg=0.4)
     eps = detect_hip_hikes(t, lat, act, [], [])
     assert len(eps) == 1 and eps[0].duration_s == pytest.approx(60, abs=0.1)
     # Lying and walking are not static hikes.
@@ -405,40 +413,43 @@ def test_static_thresholds_hysteresis_and_minimum_duration():
 
 
 def test_short_movement_within_a_sit_does_not_split_the_episode():
-    t, lat, act = _synthetic_static([(0, 5, 0), (5, 45, 6.0), (45, 50, 0)])
-    moving = (t >= 20) & (t < 21.5)  # 1.5 s shifting on the chair
+    t, lat, act = _synthetic_static([(0, 15, 0), (15, 55, 6.0), (55, 60, 0)])
+    moving = (t >= 30) & (t < 31.5)  # 1.5 s shifting on the chair
     act[moving] = "transition"
     lat[moving] = np.linspace(6, -2, moving.sum())
-    dip = (t >= 30) & (t < 31.5)  # 1.5 s leaning back to level
+    dip = (t >= 40) & (t < 41.5)  # 1.5 s leaning back to level
     lat[dip] = 1.0
     eps = detect_hip_hikes(t, lat, act, [], [])
     assert len(eps) == 1
-    assert eps[0].start_s == pytest.approx(5, abs=0.02)
-    assert eps[0].end_s == pytest.approx(45, abs=0.02)
+    assert eps[0].start_s == pytest.approx(15, abs=0.02)
+    assert eps[0].end_s == pytest.approx(55, abs=0.02)
     # A 3 s interruption ends the episode; the hike that follows is a new one.
-    act[(t >= 20) & (t < 23)] = "transition"
+    act[(t >= 30) & (t < 33)] = "transition"
     eps = detect_hip_hikes(t, lat, act, [], [])
     assert [(round(e.start_s), round(e.end_s), e.activity) for e in eps] == [
-        (5, 20, "sitting"),
-        (23, 45, "sitting"),
+        (15, 30, "sitting"),
+        (33, 55, "sitting"),
     ]
-    # Standing up ends a sitting episode at once, even while the side stays raised.
-    act[t >= 35] = "standing"
-    eps = detect_hip_hikes(t, lat, act, [], [])
-    assert [(round(e.start_s), round(e.end_s), e.activity) for e in eps] == [
-        (5, 20, "sitting"),
-        (23, 35, "sitting"),
-        (35, 45, "standing"),
+    # Standing up ends a sitting episode at once, even while the side stays raised; the
+    # standing after a sit has no baseline yet (the seat moves a belt-worn sensor), so
+    # it is not compared (counted as suppressed).
+    act[t >= 45] = "standing"
+    found = analyze_hip_hikes(t, lat, act, [], [])
+    assert [(round(e.start_s), round(e.end_s), e.activity) for e in found.episodes] == [
+        (15, 30, "sitting"),
+        (33, 45, "sitting"),
     ]
+    why = "static: tilted from neutral before the standing baseline was known"
+    assert found.suppressed[why] == 1
 
 
 def test_nan_tilt_and_lost_samples():
-    t, lat, act = _synthetic_static([(0, 5, 0), (5, 25, 6.0), (25, 30, 0)])
-    lat[(t > 10) & (t < 11)] = np.nan  # tilt unknown for 1 s: bridged
-    keep = (t < 15) | (t > 16.5)  # 1.5 s lost: bridged
+    t, lat, act = _synthetic_static([(0, 15, 0), (15, 35, 6.0), (35, 40, 0)])
+    lat[(t > 20) & (t < 21)] = np.nan  # tilt unknown for 1 s: bridged
+    keep = (t < 25) | (t > 26.5)  # 1.5 s lost: bridged
     eps = detect_hip_hikes(t[keep], lat[keep], act[keep], [], [])
     assert len(eps) == 1 and np.isfinite(eps[0].mean_deg)
-    keep = (t < 15) | (t > 18)  # 3 s lost: split
+    keep = (t < 25) | (t > 28)  # 3 s lost: split
     assert len(detect_hip_hikes(t[keep], lat[keep], act[keep], [], [])) == 2
 
 
@@ -456,26 +467,52 @@ def test_step_obliquity_sign_convention(truth_walk):
     tr = truth_walk
     walking = tr.activity == "walking"
     p = HipHikeParams()
-    normal, hiked = [], []
-    for i in range(tr.initial_contact_s.size - 1):
-        st = step_obliquity(
-            tr.time_s,
-            tr.lateral_tilt_deg,
-            walking,
-            tr.initial_contact_s[i],
-            tr.initial_contact_side[i],
-            tr.initial_contact_s[i + 1],
-            tr.initial_contact_side[i + 1],
-            p,
-        )
+    steps = step_obliquities(
+        tr.time_s, tr.lateral_tilt_deg, walking, tr.initial_contact_s, tr.initial_contact_side, p
+    )
+    normal, hiked, asym_normal, asym_hiked = [], [], [], []
+    for i, st in enumerate(steps):
         assert st.swing_side in ("left", "right") and st.valid
+        assert np.isnan(st.elevation_deg) == (i == 0)  # the first step has no stride
         assert st.swing_side == tr.initial_contact_side[i + 1]
         if 8 < st.start_s < 42:
             normal.append(st.elevation_deg)
+            asym_normal.append(st.asymmetry_deg)
         elif 48 < st.start_s < 72 and st.swing_side == "left":
             hiked.append(st.elevation_deg)
-    assert -4.0 < np.mean(normal) < -2.0 and max(normal) < -1.5  # the swing side drops
-    assert min(hiked) > 4.0  # hike_deg 5 at mid-swing
+            asym_hiked.append(st.asymmetry_deg)
+    # Relative to the stride's own mean: the swing side drops in normal gait, rises when
+    # hiked; the asymmetry is ~0 in normal gait and positive for the hiking side.
+    assert -4.0 < np.mean(normal) < -2.0 and max(normal) < -1.5
+    assert min(hiked) > 1.0
+    assert max(np.abs(asym_normal)) < 0.3 and min(asym_hiked) > 1.0
+    # A constant frontal offset changes neither.
+    shifted = step_obliquities(
+        tr.time_s,
+        tr.lateral_tilt_deg + 5.0,
+        walking,
+        tr.initial_contact_s,
+        tr.initial_contact_side,
+        p,
+    )
+    assert [s.elevation_deg for s in shifted[1:]] == pytest.approx(
+        [s.elevation_deg for s in steps[1:]]
+    )
+    assert [s.asymmetry_deg for s in shifted[1:]] == pytest.approx(
+        [s.asymmetry_deg for s in steps[1:]]
+    )
+    # A step alone has no stride: its swing elevation is unknown.
+    alone = step_obliquity(
+        tr.time_s,
+        tr.lateral_tilt_deg,
+        walking,
+        tr.initial_contact_s[10],
+        tr.initial_contact_side[10],
+        tr.initial_contact_s[11],
+        tr.initial_contact_side[11],
+        p,
+    )
+    assert alone.valid and np.isnan(alone.elevation_deg) and np.isnan(alone.asymmetry_deg)
 
 
 def test_gait_episode_needs_consecutive_strides_and_valid_contacts(truth_walk):

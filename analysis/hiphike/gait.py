@@ -1,0 +1,154 @@
+"""Gait hip-hiking: runs of strides whose swing side rises in its own swing."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+
+import numpy as np
+
+from analysis.hiphike.params import HipHikeParams
+from analysis.hiphike.results import HipHikeEpisode, Span, StepObliquity, confidence
+
+#: The neutral-referenced criterion used before the offset-free one (swing elevation above
+#: the calibrated level and the stride mean leaning to the swing side). Only to count the
+#: flags it would have raised and the new detector does not (``suppressed``).
+LEVEL_ELEVATION_DEG = 1.5
+LEVEL_OFFSET_DEG = 1.0
+
+SUPPRESSED_OFFSET = "gait: steady sideways offset, not a rise in the swing"
+SUPPRESSED_HABITUAL = "gait: within this person's usual left/right swing asymmetry"
+SUPPRESSED_SHORT = "gait: raised swing in too few strides in a row"
+
+
+class GaitDetector:
+    """Runs of hiked swings per side, fed one :class:`StepObliquity` at a time.
+
+    A swing is hiked when its stride's asymmetry, less this person's baseline (median over
+    the last ``gait_baseline_strides`` valid strides - one value per step, two per
+    stride - clipped), reaches
+    ``gait_asymmetry_deg`` towards its side and its elevation above the stride mean
+    reaches ``gait_elevation_deg``.
+    """
+
+    def __init__(self, params: HipHikeParams) -> None:
+        self.p = params
+        self.runs: dict[str, Span] = {}
+        self.prev: StepObliquity | None = None
+        self.closed: list[HipHikeEpisode] = []
+        self.suppressed: Counter[str] = Counter()
+        # Asymmetry of past strides, + = left side raised in its swing (side-free form).
+        self._history: deque[float] = deque(maxlen=2 * params.gait_baseline_strides)
+        self._shadow: dict[str, dict[str, int]] = {
+            SUPPRESSED_OFFSET: {"left": 0, "right": 0},
+            SUPPRESSED_HABITUAL: {"left": 0, "right": 0},
+        }
+
+    @property
+    def baseline_deg(self) -> float:
+        """The person's usual asymmetry so far (+ = left side raised in its swing), deg."""
+        p = self.p
+        if len(self._history) < 2 * p.gait_baseline_min_strides:
+            return 0.0
+        b = float(np.median(np.fromiter(self._history, float)))
+        return min(max(b, -p.gait_max_baseline_deg), p.gait_max_baseline_deg)
+
+    def push(self, step: StepObliquity) -> None:
+        """Evaluate the next step (steps come in time order)."""
+        p = self.p
+        self.prev = step
+        if not step.valid:
+            self._reset_shadow()
+            self.close_all()
+            return
+        side = step.swing_side
+        sign = 1.0 if side == "left" else -1.0
+        baseline = self.baseline_deg
+        beyond = step.asymmetry_deg - sign * baseline
+        raised = step.elevation_deg >= p.gait_elevation_deg
+        hiked = raised and beyond >= p.gait_asymmetry_deg  # NaN compares False
+        self._count_shadow(step, side, hiked, raised)
+        if math.isfinite(step.asymmetry_deg):
+            self._history.append(sign * step.asymmetry_deg)
+        for run_side, other in self.runs.items():  # the step belongs to every open run
+            if run_side != side:
+                self._pend(other, step, -sign)
+        run = self.runs.get(side)
+        if not hiked:
+            if run is not None and run.misses < p.gait_max_missed_strides:
+                run.misses += 1  # kept open; this stride counts only if the hike resumes
+                self._pend(run, step, sign)
+            elif run is not None:
+                self.close(side)
+            return
+        if run is None:
+            run = Span(side, "walking", step.start_s, step.end_s)
+            self.runs[side] = run
+        self._pend(run, step, sign)
+        run.pend_score_total += beyond
+        run.pend_score_count += 1
+        run.baseline_deg = sign * baseline
+        run.commit()
+        run.end_s = step.end_s
+        run.strides += 1
+        run.misses = 0
+        run.confirmed = run.strides >= p.gait_min_strides
+
+    def _count_shadow(self, step: StepObliquity, side: str, hiked: bool, raised: bool) -> None:
+        p = self.p
+        old = (
+            step.level_elevation_deg >= LEVEL_ELEVATION_DEG and step.offset_deg >= LEVEL_OFFSET_DEG
+        )
+        habitual = raised and step.asymmetry_deg >= p.gait_asymmetry_deg
+        for reason, fires in ((SUPPRESSED_OFFSET, old), (SUPPRESSED_HABITUAL, habitual)):
+            counts = self._shadow[reason]
+            if fires and not hiked:
+                counts[side] += 1
+                if counts[side] == p.gait_min_strides and not self._confirmed(side):
+                    self.suppressed[reason] += 1
+            else:
+                counts[side] = 0
+
+    def _confirmed(self, side: str) -> bool:
+        run = self.runs.get(side)
+        return run is not None and run.confirmed
+
+    def _reset_shadow(self) -> None:
+        for counts in self._shadow.values():
+            counts["left"] = counts["right"] = 0
+
+    @staticmethod
+    def _pend(run: Span, step: StepObliquity, sign: float) -> None:
+        if step.n_samples:
+            run.pend_total += sign * step.sum_deg
+            run.pend_count += step.n_samples
+            run.pend_peak = max(run.pend_peak, step.max_deg if sign > 0 else -step.min_deg)
+
+    def episode(self, run: Span) -> HipHikeEpisode:
+        """The episode of a run, with its confidence and reason."""
+        p = self.p
+        score = run.score
+        reason = (
+            f"{run.side} side rose in its own swing in {run.strides} strides: "
+            f"{score:.1f} deg more than the other side's swing (stride mean removed"
+            + (
+                f", beyond this person's usual {run.baseline_deg:+.1f} deg)"
+                if abs(run.baseline_deg) >= 0.05
+                else ")"
+            )
+        )
+        conf = confidence(score, p.gait_asymmetry_deg, run.strides, p.gait_min_strides)
+        return run.episode("gait", conf, reason)
+
+    def close(self, side: str) -> None:
+        """End the open run of ``side`` (an episode if it was confirmed)."""
+        run = self.runs.pop(side)
+        if run.confirmed:
+            self.closed.append(self.episode(run))
+        elif run.strides >= 2:
+            self.suppressed[SUPPRESSED_SHORT] += 1
+
+    def close_all(self) -> None:
+        """End every open run."""
+        for side in list(self.runs):
+            self.close(side)

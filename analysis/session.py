@@ -60,7 +60,7 @@ from recordings.json_safe import finite_json
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.analysis/1"
 #: Bump when results change for the same input (invalidates the review window's cache).
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 ACTIVITIES = ("standing", "walking", "sitting", "lying", "transition", "unknown")
 Progress = Callable[[float, str], None]
 
@@ -561,7 +561,14 @@ def _activity_gait_part(
     }
 
 
-_FEATURE_NAMES = ("tilt_deg", "tilt_fine_deg", "lateral_deg", "energy_mps2", "periodicity")
+_FEATURE_NAMES = (
+    "tilt_deg",
+    "tilt_fine_deg",
+    "lateral_deg",
+    "energy_mps2",
+    "periodicity",
+    "vertical_mps2",
+)
 
 
 def analyze_recording(

@@ -42,7 +42,7 @@ from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
 from analysis.hiphike import (
     HipHikeEpisode,
     HipHikeParams,
-    detect_hip_hikes_and_steps,
+    analyze_hip_hikes,
     hip_hike_labels,
 )
 from analysis.orientation import estimate_quat_wxyz
@@ -107,6 +107,8 @@ class SessionResult:
     episodes: list[dict[str, Any]]
     hip_hike_params: HipHikeParams
     notes: list[str] = field(default_factory=list)
+    #: Would-be hip-hike flags left out, by reason (``analysis.hiphike``).
+    hip_hike_suppressed: dict[str, int] = field(default_factory=dict)
     _ic_time_s: FloatArray = field(default_factory=lambda: np.empty(0))
     _ic_side: NDArray[np.str_] = field(default_factory=lambda: np.empty(0, dtype="<U7"))
 
@@ -221,13 +223,14 @@ class SessionResult:
             "gait": self.gait_summary(),
             "hip_hike_episodes": self.episodes,
             "hip_hike_params": self.hip_hike_params.to_dict(),
+            "hip_hike_suppressed": self.hip_hike_suppressed,
             "summary": self.summary(),
             "notes": self.notes,
         }
 
     def redetect(self, params: HipHikeParams) -> SessionResult:
         """Re-run only the hip-hike detection with new thresholds (fast)."""
-        episodes, swings = hip_hikes_and_swings(
+        episodes, swings, suppressed = hip_hikes_and_swings(
             self.time_s,
             self.lateral_tilt_deg,
             self.activity,
@@ -242,6 +245,7 @@ class SessionResult:
             hip_hike=labels,
             hip_hike_params=params,
             swings=swings,
+            hip_hike_suppressed=suppressed,
         )
 
 
@@ -352,14 +356,15 @@ def hip_hikes_and_swings(
     ic_time_s: FloatArray,
     ic_side: NDArray[np.str_],
     params: HipHikeParams,
-) -> tuple[list[HipHikeEpisode], pd.DataFrame]:
-    """Hip-hike episodes and the mid-swing height of the swing side for every step.
+) -> tuple[list[HipHikeEpisode], pd.DataFrame, dict[str, int]]:
+    """Hip-hike episodes, the swing side's mid-swing height per step, suppressed flags.
 
     The swing table, as the detector sees it, has columns ``time_s`` (mid-step),
-    ``swing_side`` and ``elevation_deg`` (+ = swing side raised above level; normal gait
-    drops it by a few degrees). Invalid steps (pauses, unknown sides) are left out.
+    ``swing_side`` and ``elevation_deg`` (+ = swing side raised above the stride's mean;
+    normal gait drops it by a few degrees). Invalid steps (pauses, unknown sides) are left
+    out. The suppressed flags are counted by reason (JSON ``hip_hike_suppressed``).
     """
-    episodes, steps = detect_hip_hikes_and_steps(
+    episodes, steps, suppressed = analyze_hip_hikes(
         time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params
     )
     rows = [
@@ -367,7 +372,8 @@ def hip_hikes_and_swings(
         for st in steps
         if st.valid and np.isfinite(st.elevation_deg)
     ]
-    return episodes, pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
+    swings = pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
+    return episodes, swings, suppressed
 
 
 #: Sessions at least this long are analysed in parts on several processes (``workers=None``).
@@ -937,7 +943,9 @@ def _finish(
     )
     report(0.85, "hip-hiking")
     params = hip_hike_params or HipHikeParams()
-    episodes, swings = hip_hikes_and_swings(rec.time_s, lateral, act.labels, ic_t, ic_side, params)
+    episodes, swings, suppressed = hip_hikes_and_swings(
+        rec.time_s, lateral, act.labels, ic_t, ic_side, params
+    )
     result = SessionResult(
         source=source,
         meta=dict(rec.meta),
@@ -963,6 +971,7 @@ def _finish(
         episodes=[e.to_dict() for e in episodes],
         hip_hike_params=params,
         notes=notes,
+        hip_hike_suppressed=suppressed,
         _ic_time_s=ic_t,
         _ic_side=ic_side,
     )

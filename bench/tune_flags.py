@@ -124,10 +124,10 @@ def old_detector(rev: str) -> Detector:
 # ------------------------------------------------------------------------- sessions
 
 
-def hapt() -> list[Session]:
-    """Every HAPT session through the command line's analysis."""
+def hapt(root: Path | None = None) -> list[Session]:
+    """Every HAPT session (in ``root``, default the shared data) through the CLI's analysis."""
     out = []
-    for path in hapt_sessions(shared_data_dir() / "hapt"):
+    for path in hapt_sessions(root or shared_data_dir() / "hapt"):
         r = analyze(path)
         labels = hapt_labels(path)
         out.append(

@@ -132,7 +132,7 @@ class GaitDetector:
             f"{run.side} side rose in its own swing in {run.strides} strides: "
             f"{score:.1f} deg more than the other side's swing (stride mean removed"
             + (
-                f", beyond this person's usual {run.baseline_deg:+.1f} deg)"
+                f", beyond this person's usual {round(run.baseline_deg, 1) + 0.0:+.1f} deg)"
                 if abs(run.baseline_deg) >= 0.05
                 else ")"
             )

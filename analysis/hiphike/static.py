@@ -251,7 +251,9 @@ class StaticDetector:
         p = self.p
         duration_s = sp.end_s - sp.start_s
         if sp.baseline_known:
-            ref = f"this person's {sp.activity} baseline ({sp.baseline_deg:+.1f} deg)"
+            ref = (
+                f"this person's {sp.activity} baseline ({round(sp.baseline_deg, 1) + 0.0:+.1f} deg)"
+            )
             thr = p.static_threshold_deg
         else:
             ref = f"neutral standing (no {sp.activity} baseline yet)"

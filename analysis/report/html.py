@@ -158,10 +158,28 @@ def _stride_charts(result: SessionResult) -> str:
         )
     table = _table(["swing side", "steps", "median (°)", f"raised ≥ {thr:g}°"], rows)
     note = (
-        f"<p class='sub'>Brown line: the gait hip-hike level ({thr:g}° above level at mid-swing); "
-        f"an episode needs {result.hip_hike_params.gait_min_strides} such strides in a row.</p>"
+        f"<p class='sub'>Brown line: the gait hip-hike level ({thr:g}° above the stride's own "
+        f"mean at mid-swing, so a constant sideways offset does not count); an episode needs "
+        f"{result.hip_hike_params.gait_min_strides} such strides in a row whose swing rises "
+        f"at least {result.hip_hike_params.gait_asymmetry_deg:g}° more than the other side's, "
+        "beyond this person's own usual difference.</p>"
     )
     return chart.render() + table + note
+
+
+def _suppressed(result: SessionResult) -> str:
+    """The would-be flags the detector left out, by reason."""
+    counts = getattr(result, "hip_hike_suppressed", None) or {}
+    if not counts:
+        return ""
+    items = "".join(
+        f"<li>{n}× {escape(str(reason))}</li>"
+        for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])
+    )
+    return (
+        "<p class='sub'>Not flagged (a threshold relative to neutral standing would have "
+        "flagged these, or they were too short):</p><ul>" + items + "</ul>"
+    )
 
 
 def _findings(result: SessionResult) -> list[str]:
@@ -292,6 +310,8 @@ def render_html(result: SessionResult) -> str:
             f"{e['end_s'] - e['start_s']:.1f} s",
             f"{e['peak_deg']:.1f}°",
             f"{e['mean_deg']:.1f}°",
+            _fmt(e.get("confidence"), 2),
+            escape(str(e.get("reason", ""))),
         ]
         for i, e in enumerate(result.episodes)
     ]
@@ -336,13 +356,28 @@ def render_html(result: SessionResult) -> str:
         _legend(),
         _timeline(result, result.anterior_tilt_deg, "anterior tilt (°)", None),
         _timeline(result, result.lateral_tilt_deg, "lateral tilt (°)", thr),
-        f"<p class='sub'>Dashed lines: static hip-hike threshold ±{thr:g}°. Top strips: hip-hike episodes.</p>",
+        f"<p class='sub'>Dashed lines: ±{thr:g}°; a static hip-hike is a tilt held that far beyond "
+        "the person's own habitual tilt in that activity for "
+        f"{result.hip_hike_params.static_min_duration_s:g} s. Top strips: hip-hike episodes.</p>",
         "<h2>Hip-hike episodes</h2>",
         _table(
-            ["#", "raised side", "kind", "activity", "start", "duration", "peak", "mean"], ep_rows
+            [
+                "#",
+                "raised side",
+                "kind",
+                "activity",
+                "start",
+                "duration",
+                "peak",
+                "mean",
+                "confidence",
+                "why",
+            ],
+            ep_rows,
         )
         if ep_rows
         else "<p>None.</p>",
+        _suppressed(result),
         "<h2>Gait</h2>",
         f"<p>Cadence {_fmt(g['cadence_spm'], 0)} steps/min · {g['steps']} steps · {g['strides']} strides · "
         f"median obliquity ROM {_fmt(g['obliquity_rom_deg'])}° · median anterior-tilt ROM {_fmt(g['anterior_tilt_rom_deg'])}°</p>",

@@ -49,7 +49,7 @@ class StaticDetector:
         self._rebaseline: set[int] = set()
         self._pending: list[tuple[NDArray[np.intp], FloatArray]] = []
         # Shadow run: tilted >= the threshold from neutral but not beyond the baseline.
-        self._shadow: tuple[int, int, float, float, bool] | None = None
+        self._shadow: tuple[int, int, float, float, str] | None = None
 
     def feed(
         self,
@@ -181,13 +181,20 @@ class StaticDetector:
                     self._shadow = None
                 continue
             if sh is None or sh[0] != k or t[i] - sh[3] > p.static_max_interruption_s:
-                sh = (k, int(act[i]), float(t[i]), float(t[i]), False)
+                sh = (k, int(act[i]), float(t[i]), float(t[i]), "")
             counted = sh[4]
+            name = p.static_activities[sh[1]]
+            why = (SUPPRESSED_HABITUAL if known[j - 1] else SUPPRESSED_UNKNOWN).format(
+                activity=name
+            )
             if not counted and t[j - 1] - sh[2] >= p.static_min_duration_s:
-                name = p.static_activities[sh[1]]
-                why = SUPPRESSED_HABITUAL if known[i] else SUPPRESSED_UNKNOWN
-                self.suppressed[why.format(activity=name)] += 1
-                counted = True
+                self.suppressed[why] += 1
+                counted = why
+            elif counted and counted != why and known[j - 1]:
+                # The baseline became known while the span went on: it is the habitual tilt.
+                self.suppressed[counted] -= 1
+                self.suppressed[why] += 1
+                counted = why
             self._shadow = (sh[0], sh[1], sh[2], float(t[j - 1]), counted)
 
     # ------------------------------------------------------------------ episodes

@@ -140,7 +140,7 @@ class HipHikeTracker:
     def suppressed(self) -> dict[str, int]:
         """Would-be flags left out so far, by reason (plain words), for the report."""
         counts: Counter[str] = self._static.suppressed + self._gait.suppressed
-        return dict(sorted(counts.items()))
+        return {k: v for k, v in sorted(counts.items()) if v > 0}
 
     @property
     def flag(self) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter, deque
-
-import numpy as np
 
 from analysis.hiphike.params import HipHikeParams
 from analysis.hiphike.results import HipHikeEpisode, Span, StepObliquity, confidence
@@ -38,7 +37,8 @@ class GaitDetector:
         self.closed: list[HipHikeEpisode] = []
         self.suppressed: Counter[str] = Counter()
         # Asymmetry of past strides, + = left side raised in its swing (side-free form).
-        self._history: deque[float] = deque(maxlen=2 * params.gait_baseline_strides)
+        self._history: deque[float] = deque()
+        self._sorted: list[float] = []  # the same values, sorted (for the median)
         self._shadow: dict[str, dict[str, int]] = {
             SUPPRESSED_OFFSET: {"left": 0, "right": 0},
             SUPPRESSED_HABITUAL: {"left": 0, "right": 0},
@@ -48,9 +48,10 @@ class GaitDetector:
     def baseline_deg(self) -> float:
         """The person's usual asymmetry so far (+ = left side raised in its swing), deg."""
         p = self.p
-        if len(self._history) < 2 * p.gait_baseline_min_strides:
+        s, n = self._sorted, len(self._sorted)
+        if n < 2 * p.gait_baseline_min_strides:
             return 0.0
-        b = float(np.median(np.fromiter(self._history, float)))
+        b = s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
         return min(max(b, -p.gait_max_baseline_deg), p.gait_max_baseline_deg)
 
     def push(self, step: StepObliquity) -> None:
@@ -69,7 +70,12 @@ class GaitDetector:
         hiked = raised and beyond >= p.gait_asymmetry_deg  # NaN compares False
         self._count_shadow(step, side, hiked, raised)
         if math.isfinite(step.asymmetry_deg):
-            self._history.append(sign * step.asymmetry_deg)
+            value = sign * step.asymmetry_deg
+            self._history.append(value)
+            bisect.insort(self._sorted, value)
+            if len(self._history) > 2 * p.gait_baseline_strides:
+                old = self._history.popleft()
+                del self._sorted[bisect.bisect_left(self._sorted, old)]
         for run_side, other in self.runs.items():  # the step belongs to every open run
             if run_side != side:
                 self._pend(other, step, -sign)

@@ -45,6 +45,8 @@ class StaticDetector:
         self._seconds = np.zeros(n_act, dtype=np.int64)
         self._base = np.zeros(n_act + 1)  # last entry: samples of no static activity
         self._known = np.zeros(n_act + 1, dtype=bool)
+        # Samples enter a baseline only below this distance from it (per activity).
+        self._keep_below = np.full(n_act + 1, params.static_unknown_baseline_deg)
         self._block = -math.inf
         self._rebaseline: set[int] = set()
         self._pending: list[tuple[NDArray[np.intp], FloatArray]] = []
@@ -111,34 +113,39 @@ class StaticDetector:
         p = self.p
         base = np.zeros(t.size)
         known = np.zeros(t.size, dtype=bool)
+        usable = (code >= 0) & np.isfinite(lat)
         block = np.floor(t / BLOCK_S)
         starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
-        for i, j in itertools.pairwise([*starts.tolist(), t.size]):
-            if block[i] != self._block:
+        resets = np.add.reduceat(rebaseline, starts) > 0 if t.size else np.zeros(0, bool)
+        ends = [*starts[1:].tolist(), t.size]
+        for i, j, b, reset in zip(
+            starts.tolist(), ends, block[starts].tolist(), resets.tolist(), strict=True
+        ):
+            if b != self._block:
                 self._commit()
-                self._block = float(block[i])
+                self._block = b
             c = code[i:j]
             base[i:j] = self._base[c]  # code -1 picks the last entry (0, unknown)
             known[i:j] = self._known[c]
-            dev = lat[i:j] - base[i:j]
-            thr = np.where(known[i:j], p.static_release_deg, p.static_unknown_baseline_deg)
-            keep = (c >= 0) & np.isfinite(dev) & (np.abs(dev) < thr)
+            keep = usable[i:j] & (np.abs(lat[i:j] - base[i:j]) < self._keep_below[c])
             if keep.any():
                 self._pending.append((c[keep], lat[i:j][keep]))
-            r = rebaseline[i:j]
-            if r.any():
+            if reset:
                 # Every baseline but that of the activity held (sitting resets standing);
                 # at the end of this second, so that chunking cannot change the result.
-                held = np.unique(c[r]).tolist()
+                held = set(c[rebaseline[i:j]].tolist())
                 self._rebaseline |= {a for a in range(len(p.static_activities)) if a not in held}
         return base, known
 
     def _commit(self) -> None:
+        p = self.p
+        n_act = len(p.static_activities)
         for a in self._rebaseline:
             self._hist[a] = 0
             self._seconds[a] = 0
             self._base[a] = 0.0
             self._known[a] = False
+            self._keep_below[a] = p.static_unknown_baseline_deg
         reset, self._rebaseline = self._rebaseline, set()
         if not self._pending:
             return
@@ -146,16 +153,16 @@ class StaticDetector:
         lats = np.concatenate([v for _, v in self._pending])
         self._pending = []
         bins = np.clip(((lats + _RANGE_DEG) / _BIN_DEG).astype(np.intp), 0, _N_BINS - 1)
-        for a in np.unique(codes).tolist():
-            if a in reset:
-                continue
-            self._hist[a] += np.bincount(bins[codes == a], minlength=_N_BINS)
+        hist = np.bincount(codes * _N_BINS + bins, minlength=n_act * _N_BINS)
+        for a in set(codes.tolist()) - reset:
+            self._hist[a] += hist[a * _N_BINS : (a + 1) * _N_BINS]
             self._seconds[a] += 1
-            if self._seconds[a] >= self.p.static_baseline_min_s:
+            if self._seconds[a] >= p.static_baseline_min_s:
                 cum = np.cumsum(self._hist[a])
                 k = int(np.searchsorted(cum, cum[-1] / 2))
                 self._base[a] = -_RANGE_DEG + (k + 0.5) * _BIN_DEG
                 self._known[a] = True
+                self._keep_below[a] = p.static_release_deg
 
     # ------------------------------------------------------------------ suppressed
 

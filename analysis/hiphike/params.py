@@ -60,6 +60,14 @@ class HipHikeParams:
     static_activities : tuple of str
         Activities in which static episodes are sought (lying is excluded: obliquity
         relative to standing is not meaningful there).
+    static_neutral_baseline : tuple of str
+        Activities whose baseline is neutral (0 deg) from the start, until the person's own
+        tilt in them has been measured (re-learnt like the others). None by default: on
+        HAPT the automatic calibration's neutral is often not the first standing (taken
+        from a later standing or from walking), and ``("standing",)`` raised the healthy
+        standing flags from 0 to 12 per hour; a neutral a few degrees off would flag the
+        first standing. The live dashboard uses ``("standing",)``: its calibration wizard
+        has just measured neutral standing, and it gives feedback from the first second.
     static_rebaseline_after : tuple of str
         Activities after which the static baselines of the OTHER static activities are
         learnt afresh. Lying: a belt-worn sensor is pressed and turned on the body when
@@ -124,6 +132,7 @@ class HipHikeParams:
     static_baseline_min_s: float = 10.0
     static_unknown_baseline_deg: float = 30.0
     static_activities: tuple[str, ...] = ("sitting", "standing")
+    static_neutral_baseline: tuple[str, ...] = ()
     static_rebaseline_after: tuple[str, ...] = ("lying", "sitting")
     gait_asymmetry_deg: float = 1.0
     gait_elevation_deg: float = 0.5
@@ -184,7 +193,12 @@ class HipHikeParams:
                 "swing_start_fraction and swing_end_fraction must satisfy 0 <= start < end "
                 f"<= 1; got {self.swing_start_fraction} and {self.swing_end_fraction}."
             )
-        for name in ("static_activities", "static_rebaseline_after", "gait_activities"):
+        for name in (
+            "static_activities",
+            "static_neutral_baseline",
+            "static_rebaseline_after",
+            "gait_activities",
+        ):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(a, str) for a in value):
                 raise ValueError(f"{name} must be a sequence of activity names; got {value!r}.")
@@ -213,7 +227,7 @@ class HipHikeParams:
             )
         kwargs: dict[str, Any] = {}
         for name, value in values.items():
-            if name.endswith(("_activities", "_after")):
+            if name.endswith(("_activities", "_after", "_baseline")):
                 kwargs[name] = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
             elif name in _INT_FIELDS:
                 kwargs[name] = int(value)

@@ -47,6 +47,12 @@ class StaticDetector:
         self._known = np.zeros(n_act + 1, dtype=bool)
         # Samples enter a baseline only below this distance from it (per activity).
         self._keep_below = np.full(n_act + 1, params.static_unknown_baseline_deg)
+        for a, name in enumerate(params.static_activities):
+            if name in params.static_neutral_baseline:
+                # Known (0 = neutral) already; the first whole second measured replaces it.
+                self._known[a] = True
+                self._seconds[a] = math.ceil(params.static_baseline_min_s)
+                self._keep_below[a] = params.static_release_deg
         self._block = -math.inf
         self._rebaseline: set[int] = set()
         self._pending: list[tuple[NDArray[np.intp], FloatArray]] = []

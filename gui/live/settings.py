@@ -59,11 +59,16 @@ class LiveSettings:
         self.hip_hike_params()  # validates the thresholds
 
     def hip_hike_params(self) -> HipHikeParams:
-        """Detector parameters for these settings (release 1 deg below the threshold)."""
+        """Detector parameters for these settings (release 1 deg below the threshold).
+
+        Standing is compared with neutral from the start (live feedback follows the
+        calibration wizard's neutral standing), not only after 10 s of measured standing.
+        """
         return HipHikeParams(
             static_threshold_deg=self.hip_hike_threshold_deg,
             static_release_deg=max(0.5, self.hip_hike_threshold_deg - 1.0),
             static_min_duration_s=self.hip_hike_min_duration_s,
+            static_neutral_baseline=("standing",),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -38,7 +38,9 @@ damaged, so nothing in it is believed before it is checked:
 
 Per-sample strings (activity, hip-hike side) are stored as small integer codes and turned
 back into strings only when needed (:class:`CachedSessionResult`); the list and dict
-results are stored as one JSON document inside the archive. The window adds what it
+results (the hip-hike episodes with their confidence and reason, the would-be flags left
+out by reason) are stored as one JSON document inside the archive, so a cached open gives
+the whole result of a fresh analysis. The window adds what it
 derives (the min/max pyramid, the panel figures) so a cached open computes nothing. The orientation
 quaternions are not cached (nothing in the review needs them: re-calibration re-runs the
 analysis on the recording), so a result read back has an empty ``quat_wxyz``.
@@ -74,8 +76,10 @@ from recordings import Gap, Marker
 from recordings.files import OutputError, atomic_output
 
 CACHE_SUFFIX = ".pscache"
-#: /4: the document holds ``params_sha256`` (a /3 cache is simply not valid).
-FORMAT = "pelviscope.review-cache/4"
+#: /4: the document holds ``params_sha256`` (a /3 cache is simply not valid). /5: it holds
+#: ``hip_hike_suppressed`` and every episode its ``confidence`` and ``reason`` (a /4 cache
+#: would open without the suppressed counts: it is stale, re-analysed quietly).
+FORMAT = "pelviscope.review-cache/5"
 #: First bytes of a cache file (16 bytes); the HMAC-SHA256 (32 bytes) follows.
 MAGIC = b"pelviscope-rc/3\n"
 KEY_NAME = "review-cache.key"
@@ -427,6 +431,7 @@ def save(
         "bouts": result.bouts,
         "episodes": result.episodes,
         "hip_hike_params": result.hip_hike_params.to_dict(),
+        "hip_hike_suppressed": result.hip_hike_suppressed,
         "notes": result.notes,
         "strides_columns": list(result.strides.columns),
         "swings_columns": list(result.swings.columns),
@@ -666,6 +671,40 @@ def _check_declared(npz: Any, name: str) -> None:
         raise CacheDiscarded(f"array {name} declares {shape} {dtype}, more than it holds")
 
 
+_EPISODE_KEYS = frozenset(
+    {"side", "kind", "activity", "start_s", "end_s", "peak_deg", "mean_deg", "confidence",
+     "reason"}
+)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _check_episode(e: Any) -> None:
+    """An episode as the detector gives it: its keys, a confidence in 0-1, a reason."""
+    if not isinstance(e, dict):
+        raise CacheDiscarded("an episode is not an object")
+    missing = _EPISODE_KEYS - set(e)
+    if missing:
+        raise CacheDiscarded(f"an episode lacks {sorted(missing)}")
+    c = e["confidence"]
+    if not (_is_number(c) and 0.0 <= c <= 1.0):
+        raise CacheDiscarded(f"an episode's confidence is {c!r}")
+    if not isinstance(e["reason"], str):
+        raise CacheDiscarded("an episode's reason is not text")
+
+
+def _suppressed(counts: Any) -> dict[str, int]:
+    """``hip_hike_suppressed``: reason (text) -> count (a whole number >= 0), in stored order."""
+    if not isinstance(counts, dict):
+        raise CacheDiscarded("hip_hike_suppressed is not an object")
+    for reason, n in counts.items():
+        if not (isinstance(n, int) and not isinstance(n, bool) and n >= 0):
+            raise CacheDiscarded(f"hip_hike_suppressed[{reason!r}] is {n!r}")
+    return {str(reason): n for reason, n in counts.items()}
+
+
 def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
     time_s = _array(npz, "time_s", "f", 1)
     n = len(time_s)
@@ -687,9 +726,8 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
         if not isinstance(doc.get(key), list):
             raise CacheDiscarded(f"{key} is not a list")
     for e in doc["episodes"]:
-        missing = {"side", "kind", "activity", "start_s", "end_s", "peak_deg", "mean_deg"} - set(e)
-        if missing:
-            raise CacheDiscarded(f"an episode lacks {sorted(missing)}")
+        _check_episode(e)
+    suppressed = _suppressed(doc.get("hip_hike_suppressed"))
     extra = doc.get("extra", {})
     if not isinstance(extra, dict):
         raise CacheDiscarded("extra is not an object")
@@ -719,6 +757,7 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
         episodes=doc["episodes"],
         hip_hike_params=HipHikeParams.from_dict(doc["hip_hike_params"]),
         notes=[str(x) for x in doc["notes"]],
+        hip_hike_suppressed=suppressed,
         _ic_time_s=ic_time_s,
         _ic_side=ic_side,
     )

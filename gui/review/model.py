@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +24,8 @@ from numpy.typing import NDArray
 from analysis.calibration import Calibration, calibrate_auto
 from analysis.checks import checked_recording
 from analysis.hiphike import HipHikeParams
+from analysis.hiphike import gait as hiphike_gait
+from analysis.hiphike import static as hiphike_static
 from analysis.orientation import estimate_quat_wxyz
 from analysis.report import render_html
 from analysis.session import (
@@ -51,7 +54,115 @@ EPISODE_COLUMNS = (
     ("Duration", "duration_s"),
     ("Peak (°)", "peak_deg"),
     ("Mean (°)", "mean_deg"),
+    ("Confidence", "confidence"),
 )
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """Would-be hip-hike flags the detector left out for one reason.
+
+    Attributes
+    ----------
+    reason : str
+        The detector's reason, as in the JSON (``hip_hike_suppressed``).
+    count : int
+        How many.
+    label : str
+        A few words for the "Not flagged" line.
+    explanation : str
+        What the reason means, in plain clinical words (with the thresholds in use).
+    """
+
+    reason: str
+    count: int
+    label: str
+    explanation: str
+
+
+def _reason_pattern(template: str) -> re.Pattern[str]:
+    """A detector's reason template (``{activity}`` inside) as a full-match pattern."""
+    return re.compile(re.escape(template).replace(r"\{activity\}", "(?P<activity>.+)"))
+
+
+#: The detector's reasons (analysis.hiphike) -> (label, explanation); ``{activity}`` is the
+#: activity named in the reason, the other fields are the thresholds in use.
+_SUPPRESSED_TEXT: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (
+        _reason_pattern(hiphike_static.SUPPRESSED_HABITUAL),
+        "habitual {activity} tilt",
+        "A sideways tilt held while {activity} that is this person's usual {activity} "
+        "posture (their typical sideways tilt in {activity} so far in the session), not a "
+        "hip hike. Measured from neutral standing it would have been flagged.",
+    ),
+    (
+        _reason_pattern(hiphike_static.SUPPRESSED_UNKNOWN),
+        "{activity} posture not yet known",
+        "Tilted sideways while {activity} before {static_baseline_min_s:g} s of {activity} "
+        "had shown this person's usual {activity} posture; until then only a tilt beyond "
+        "{static_unknown_baseline_deg:g}° from neutral standing is flagged.",
+    ),
+    (
+        _reason_pattern(hiphike_static.SUPPRESSED_SHORT),
+        "too short",
+        "One side was held higher while sitting or standing, but for less than "
+        "{static_min_duration_s:g} s: a shift of weight or a movement, not a held hike.",
+    ),
+    (
+        _reason_pattern(hiphike_gait.SUPPRESSED_OFFSET),
+        "steady sideways offset",
+        "While walking the pelvis was tilted to one side through the whole stride (a "
+        "neutral that is not level, or a sensor worn off-centre) without the swing side "
+        "rising in its own swing: not a hip hike.",
+    ),
+    (
+        _reason_pattern(hiphike_gait.SUPPRESSED_HABITUAL),
+        "usual swing asymmetry",
+        "One side rose more in its swing than the other, but no more than this person's "
+        "usual left/right difference while walking.",
+    ),
+    (
+        _reason_pattern(hiphike_gait.SUPPRESSED_SHORT),
+        "too few strides",
+        "The swing side rose in fewer than {gait_min_strides} strides in a row: single "
+        "steps (a turn, uneven ground), not a hip-hiking gait.",
+    ),
+)
+
+
+def suppressed_items(counts: dict[str, int], params: HipHikeParams) -> list[Suppressed]:
+    """The would-be flags left out (``SessionResult.hip_hike_suppressed``), most first.
+
+    A reason the window does not know (a newer detector) is shown as the detector words it.
+    """
+    fields = {f.name: getattr(params, f.name) for f in dataclasses.fields(params)}
+    out = []
+    for reason, n in counts.items():
+        if n <= 0:
+            continue
+        label, explanation = reason, reason
+        for pattern, lab, text in _SUPPRESSED_TEXT:
+            if (match := pattern.fullmatch(reason)) is not None:
+                words = {**fields, **match.groupdict()}
+                label, explanation = lab.format(**words), text.format(**words)
+                break
+        out.append(Suppressed(reason, int(n), label, explanation))
+    return sorted(out, key=lambda s: -s.count)
+
+
+def suppressed_line(items: list[Suppressed]) -> str:
+    """``"Not flagged: 3 steady sideways offset, 2 too short"`` (``"none"`` without any)."""
+    text = ", ".join(f"{s.count} {s.label}" for s in items) or "none"
+    return f"Not flagged: {text}"
+
+
+def suppressed_help(items: list[Suppressed]) -> str:
+    """What each count of :func:`suppressed_line` means, one paragraph per reason."""
+    intro = (
+        "Tilts the detector saw but did not flag: each is compared with this person's own "
+        "usual posture and must be held long enough."
+    )
+    return "\n\n".join([intro, *(f"{s.count} × {s.label}: {s.explanation}" for s in items)])
 
 
 @dataclass
@@ -515,8 +626,20 @@ class ReviewModel(SessionView):
         return self.result.episodes
 
     def episode_rows(self) -> list[dict[str, Any]]:
-        """One row per episode with the table's keys (:data:`EPISODE_COLUMNS`)."""
-        return [{**e, "duration_s": e["end_s"] - e["start_s"]} for e in self.episodes]
+        """One row per episode with the table's keys (:data:`EPISODE_COLUMNS`) and ``reason``."""
+        return [
+            {
+                **e,
+                "duration_s": e["end_s"] - e["start_s"],
+                "confidence": e.get("confidence", float("nan")),
+                "reason": str(e.get("reason", "")),
+            }
+            for e in self.episodes
+        ]
+
+    def suppressed(self) -> list[Suppressed]:
+        """The would-be flags the detector left out, by reason, most first."""
+        return suppressed_items(self.result.hip_hike_suppressed, self.params)
 
     def episode_span(self, index: int, *, min_span_s: float = 30.0) -> tuple[float, float]:
         """The detail-view span that shows episode ``index`` with context around it."""
@@ -624,7 +747,7 @@ class ReviewModel(SessionView):
         self, path: str | os.PathLike[str], *, overwrite: bool = False
     ) -> None:
         """The episode table as CSV (one row per episode)."""
-        cols = [key for _, key in EPISODE_COLUMNS] + ["end_s"]
+        cols = [key for _, key in EPISODE_COLUMNS] + ["end_s", "reason"]
         df = pd.DataFrame(self.episode_rows(), columns=cols)
         with atomic_output(path, overwrite=overwrite, mode="w") as f:
             df.to_csv(f, index=False, float_format="%.3f")

@@ -18,9 +18,12 @@ from analysis.hiphike import HipHikeParams
 from gui.review.model import (
     EPISODE_COLUMNS,
     ReviewModel,
+    Suppressed,
     field_help,
     field_label,
     format_clock,
+    suppressed_help,
+    suppressed_line,
     tunable_fields,
 )
 from gui.widgets.theme import Theme
@@ -51,6 +54,24 @@ def _item(text: str, align_right: bool = False) -> QtWidgets.QTableWidgetItem:
     return item
 
 
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` as written, never as markup.
+
+    A tooltip guesses rich or plain text by itself: escaped rich text is never markup,
+    and Qt wraps it.
+    """
+    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
+
+
+def _plain_label(text: str = "") -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # texts from the analysis or a file
+    label.setWordWrap(True)
+    label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                        QtWidgets.QSizePolicy.Policy.Preferred)
+    return label
+
+
 def _table(headers: list[str]) -> QtWidgets.QTableWidget:
     t = QtWidgets.QTableWidget(0, len(headers))
     t.setHorizontalHeaderLabels(headers)
@@ -67,6 +88,10 @@ def _table(headers: list[str]) -> QtWidgets.QTableWidget:
 class EpisodeTable(QtWidgets.QWidget):
     """The hip-hike episodes; selecting a row asks the window to jump to it.
 
+    Each row shows the episode's confidence; its reason is the row's tooltip and, for the
+    selected row, the line under the table. The last line counts the would-be flags the
+    detector left out, by reason (its tooltip says what each reason means).
+
     Signals
     -------
     episodeActivated(int)
@@ -81,11 +106,19 @@ class EpisodeTable(QtWidgets.QWidget):
         self.title = QtWidgets.QLabel("<b>Hip-hike episodes</b>")
         self.table = _table([h for h, _ in EPISODE_COLUMNS])
         self.table.itemSelectionChanged.connect(self._on_select)
+        self.why = _plain_label()
+        self.not_flagged = _plain_label()
+        self.not_flagged.setStyleSheet(f"color: {theme.muted}")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)
-        lay.addWidget(self.table)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.why)
+        lay.addWidget(self.not_flagged)
         self._quiet = False
+        self._reasons: list[str] = []
+        self._show_why()
+        self.set_suppressed(None)
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         """Fill the table (one row per episode)."""
@@ -106,16 +139,43 @@ class EpisodeTable(QtWidgets.QWidget):
                     _item(f"{r['duration_s']:.1f} s", True),
                     _item(_fmt(r["peak_deg"]), True),
                     _item(_fmt(r["mean_deg"]), True),
+                    _item(_fmt(r.get("confidence"), 2), True),
                 ]
+                tip = plain_tooltip(str(r.get("reason") or ""))
                 for j, c in enumerate(cells):
+                    c.setToolTip(tip)
                     self.table.setItem(i, j, c)
             self.table.resizeColumnsToContents()
+            self._reasons = [str(r.get("reason") or "") for r in rows]
         finally:
             self._quiet = False
+        self._show_why()
         n = len(rows)
         self.title.setText(f"<b>Hip-hike episodes</b> ({n}) &nbsp; "
                            f"<span style='color:{self.theme.muted}'>click to show · N / P: "
                            "next / previous</span>")
+
+    def set_suppressed(self, items: list[Suppressed] | None) -> None:
+        """The "Not flagged" line: would-be flags left out by reason (None: not known yet)."""
+        if items is None:
+            self.not_flagged.clear()
+            self.not_flagged.setToolTip("")
+            self.not_flagged.hide()
+            return
+        self.not_flagged.setText(suppressed_line(items))
+        self.not_flagged.setToolTip(plain_tooltip(suppressed_help(items)))
+        self.not_flagged.show()
+
+    def _show_why(self) -> None:
+        """The selected episode's reason under the table."""
+        i = self.current()
+        if i is not None and 0 <= i < len(self._reasons) and self._reasons[i]:
+            self.why.setText(f"Why: {self._reasons[i]}")
+        elif self._reasons:
+            self.why.setText("Select an episode to see why it was flagged.")
+        else:
+            self.why.clear()
+        self.why.setVisible(bool(self.why.text()))
 
     def rows_text(self) -> list[list[str]]:
         """The table's text, row by row (for tests)."""
@@ -144,6 +204,7 @@ class EpisodeTable(QtWidgets.QWidget):
         return rows[0].row() if rows else None
 
     def _on_select(self) -> None:
+        self._show_why()
         if not self._quiet and (i := self.current()) is not None:
             self.episodeActivated.emit(i)
 

@@ -292,6 +292,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self._set_warnings(pv.path, pv.warnings)
         self.plots.set_model(preview)
         self.episodes.set_rows([])
+        self.episodes.set_suppressed(None)
         self.episodes.title.setText("<b>Hip-hike episodes</b> - analysing…")
         self.summary.set_rows([])
         self.gait.clear("analysing…")
@@ -353,6 +354,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         m = self.model
         assert m is not None
         self.episodes.set_rows(m.episode_rows())
+        self.episodes.set_suppressed(m.suppressed())
         self.summary.set_rows(m.summary_rows())
         self.gait.set_model(m)
         self.plots.refresh_annotations()

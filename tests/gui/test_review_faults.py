@@ -136,6 +136,20 @@ BAD_CACHES = {
     "signed, unknown codes": lambda good, path: _signed(
         cache.cache_path(path), {**_arrays(good), "activity": _arrays(good)["activity"] + 50},
         cache.user_key()),
+    "signed, suppressed count not a whole number": lambda good, path: _signed(
+        cache.cache_path(path), _with_doc(good, hip_hike_suppressed={"too short": "3"}),
+        cache.user_key()),
+    "signed, suppressed counts not an object": lambda good, path: _signed(
+        cache.cache_path(path), _with_doc(good, hip_hike_suppressed=[["too short", 3]]),
+        cache.user_key()),
+    "signed, episode without confidence": lambda good, path: _signed(
+        cache.cache_path(path), _with_doc(good, episodes=[
+            {k: v for k, v in e.items() if k != "confidence"} for e in _doc(good)["episodes"]]),
+        cache.user_key()),
+    "signed, episode confidence beyond 1": lambda good, path: _signed(
+        cache.cache_path(path), _with_doc(good, episodes=[
+            {**e, "confidence": 7.0} for e in _doc(good)["episodes"]]),
+        cache.user_key()),
     "signed, document not JSON": lambda good, path: _signed(
         cache.cache_path(path), {**_arrays(good), "doc": np.frombuffer(b"{nope", np.uint8)},
         cache.user_key()),
@@ -157,6 +171,11 @@ def test_bad_cache_opens_as_a_fresh_analysis(analysed, tmp_path, kind) -> None: 
     _same_results(again, fresh)
 
 
+def _doc(good: bytes) -> dict:
+    """The JSON document of a (valid) cache file."""
+    return json.loads(_arrays(good)["doc"].tobytes())
+
+
 def _with_doc(good: bytes, **changes: object) -> dict[str, np.ndarray]:
     """The arrays of ``good`` with keys of its document changed (None removes a key)."""
     arrays = _arrays(good)
@@ -172,6 +191,9 @@ STALE_CACHES = {
                                            "format": "pelviscope.review-cache/3"},
     "no parameters key, current format": {"params_sha256": None},
     "other analysis version": {"analysis_version": "0"},
+    # Written before the suppressed counts were stored: it would open without them.
+    "no suppressed counts (review-cache/4)": {"hip_hike_suppressed": None,
+                                              "format": "pelviscope.review-cache/4"},
 }
 
 

@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from gui.review import cache
-from gui.review.model import format_clock, open_session
+from gui.review.model import format_clock, open_session, suppressed_items, suppressed_line
 
 pytestmark = pytest.mark.gui
 DEMO = Path(__file__).resolve().parents[2] / "recordings" / "demo" / "clinic_tilted.psrec"
@@ -73,6 +73,9 @@ def test_opens_and_table_matches_analyze_json(window, cached_demo) -> None:  # t
         assert row[:4] == [e["side"], e["kind"], e["activity"], format_clock(e["start_s"])]
         assert row[4] == f"{e['end_s'] - e['start_s']:.1f} s"
         assert row[5] == f"{e['peak_deg']:.1f}"
+        assert row[7] == f"{e['confidence']:.2f}"  # and the reason is the row's tooltip
+    assert window.episodes.not_flagged.text() == suppressed_line(
+        suppressed_items(doc["hip_hike_suppressed"], window.model.params))
     # The curves hold the session's data, with breaks at the gaps.
     t, _ant, lat = window.plots.detail_curve()
     assert t.size > 1000 and np.isnan(lat).any() and np.nanmax(np.abs(lat)) > 4.0

@@ -54,13 +54,30 @@ def _item(text: str, align_right: bool = False) -> QtWidgets.QTableWidgetItem:
     return item
 
 
+#: Width of a long tooltip, px (Qt wraps rich text in a narrow column by itself).
+TOOLTIP_WIDTH_PX = 400
+
+
 def plain_tooltip(text: str) -> str:
     """A tooltip that shows ``text`` as written, never as markup.
 
     A tooltip guesses rich or plain text by itself: escaped rich text is never markup,
-    and Qt wraps it.
+    and Qt wraps it. A long text is set in a fixed-width cell, so that it reads as a few
+    wide lines rather than a narrow column.
     """
-    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
+    body = html.escape(text).replace("\n", "<br>")
+    if len(text) <= 60:
+        return f"<p>{body}</p>"
+    return f"<table width='{TOOLTIP_WIDTH_PX}'><tr><td>{body}</td></tr></table>"
+
+
+#: What an episode's confidence means (the Confidence column's tooltip).
+CONFIDENCE_HELP = (
+    "How far beyond the detector's thresholds the episode went, in size and in duration "
+    "(or strides): 0.25 = both just at the threshold, 1 = twice the threshold for twice "
+    "the minimum. Lower while the person's usual posture was not yet known. Hover a row "
+    "for why it was flagged."
+)
 
 
 def _plain_label(text: str = "") -> QtWidgets.QLabel:
@@ -106,9 +123,13 @@ class EpisodeTable(QtWidgets.QWidget):
         self.title = QtWidgets.QLabel("<b>Hip-hike episodes</b>")
         self.table = _table([h for h, _ in EPISODE_COLUMNS])
         self.table.itemSelectionChanged.connect(self._on_select)
+        confidence = [k for _, k in EPISODE_COLUMNS].index("confidence")
+        if (header := self.table.horizontalHeaderItem(confidence)) is not None:
+            header.setToolTip(plain_tooltip(CONFIDENCE_HELP))
         self.why = _plain_label()
         self.not_flagged = _plain_label()
         self.not_flagged.setStyleSheet(f"color: {theme.muted}")
+        self.not_flagged.setCursor(QtCore.Qt.CursorShape.WhatsThisCursor)  # hover: what each is
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)

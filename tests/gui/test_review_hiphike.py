@@ -142,6 +142,8 @@ def _shown(w) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_window_fresh_and_cached_open_show_the_same(qtbot, recording, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gui.review.panels import plain_tooltip
+
     path = _copy(recording, tmp_path)
     w = _open(qtbot, path)
     assert not w.model.session.from_cache
@@ -156,11 +158,12 @@ def test_window_fresh_and_cached_open_show_the_same(qtbot, recording, tmp_path) 
     headers = [w.episodes.table.horizontalHeaderItem(j).text()
                for j in range(w.episodes.table.columnCount())]
     col = headers.index("Confidence")
+    assert "twice the threshold" in w.episodes.table.horizontalHeaderItem(col).toolTip()
     episodes = w.model.episodes
     assert len(fresh["rows"]) == len(episodes) >= 1
     for row, tip, e in zip(fresh["rows"], fresh["tips"], episodes, strict=True):
         assert row[col] == f"{e['confidence']:.2f}"
-        assert tip == f"<p>{html.escape(e['reason'])}</p>"
+        assert tip == plain_tooltip(e["reason"]) and html.escape(e["reason"]) in tip
     table = w.episodes.table
     assert {table.item(0, j).toolTip() for j in range(table.columnCount())} == {fresh["tips"][0]}
     # The selected episode's reason is written under the table.
@@ -216,7 +219,7 @@ def test_redetect_keeps_confidence_reason_and_counts_consistent(qtbot, recording
 def test_reasons_are_text_never_markup(qtbot) -> None:  # type: ignore[no-untyped-def]
     from PySide6 import QtCore
 
-    from gui.review.panels import EpisodeTable
+    from gui.review.panels import EpisodeTable, plain_tooltip
     from gui.widgets.theme import LIGHT
 
     table = EpisodeTable(LIGHT)
@@ -226,6 +229,8 @@ def test_reasons_are_text_never_markup(qtbot) -> None:  # type: ignore[no-untype
                      "end_s": 7.0, "duration_s": 6.0, "peak_deg": 5.0, "mean_deg": 4.5,
                      "confidence": 0.5, "reason": bad}])
     assert table.table.item(0, 0).toolTip() == "<p>" + html.escape(bad) + "</p>"
+    long_bad = bad * 5  # set in a wide cell, still escaped
+    assert plain_tooltip(long_bad).startswith("<table") and bad not in plain_tooltip(long_bad)
     table.select(0)
     assert table.why.text() == f"Why: {bad}"
     items = suppressed_items({bad: 2, SHORT: 3}, HipHikeParams())

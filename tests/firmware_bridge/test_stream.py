@@ -142,3 +142,32 @@ def test_clock_model_and_unwrap():
         m.add(float(xi), float(yi))
     assert abs(m.drift_ppm - 100) < 5
     assert abs(m.to_device(float(m.to_host(12.0))) - 12.0) < 1e-9
+
+
+def test_timestamps_within_1ms_on_a_loaded_host_with_stalls():
+    """A busy host: heavy-tailed latency, and stalls of 50-400 ms (about one a second) during
+    which every notification waits and then arrives at once - what a loaded laptop does
+    to a real link. The clock model keeps to the fastest arrivals, so the requirement holds.
+    """
+    rng = np.random.default_rng(1)
+    stall_starts = np.cumsum(rng.exponential(1.0, 100))
+    stall_ends = stall_starts + rng.uniform(0.05, 0.4, 100)
+
+    def loaded(r, host_s):
+        late = host_s + r.exponential(0.003) + (r.random() < 0.05) * r.exponential(0.03)
+        i = np.searchsorted(stall_starts, late) - 1
+        return max(late, stall_ends[i]) if i >= 0 and late < stall_ends[i] else late
+
+    dec = StreamDecoder()
+    feed = []
+    for p, h, _, _ in frames([19] * 632, ppm=50.0):
+        feed.append((p, loaded(rng, h)))
+    feed.sort(key=lambda f: f[1])  # queued notifications keep their order; arrival sorts
+    out = dec.feed_many(feed)
+    t = np.concatenate([b.time_s for b in out])
+    d = np.concatenate([b.device_time_s for b in out])
+    truth = d / (1 + 50e-6)
+    err = t - truth - 0.0005  # the constant minimum latency is unobservable
+    assert abs(dec.clock.drift_ppm - 50) < 5
+    assert np.abs(err[truth > 10]).max() < 1e-3
+    assert np.abs(dec.retime(d) - truth - 0.0005).max() < 1e-3

@@ -25,6 +25,27 @@ wrong, so it would always choose to never abstain - a score artefact, not eviden
 Folds: leave-one-person-out (2 people: choose on HA_001's 3 trials, report MS_001, and the
 reverse) and leave-one-trial-out (choose on 5 trials, report the 6th). "defaults" rows are
 the current defaults on the same trials (tuned on all of them, so not held-out).
+
+Findings (main at 29ecd82; details with ``--errors``):
+
+- Held out, the tuned pair (``min_strength``, ``gap_cost``; 3 x 3): HA_001 F1 0.919 / L/R
+  0.986, MS_001 0.852 / 0.979; the defaults 0.897 / 1.000 and 0.853 / 0.979. The two
+  folds choose differently (0.3 on HA_001; 0.4 with gap_cost 1.0 on MS_001). The full grid
+  over-fits: 0.896 / 1.000 and 0.837 / 0.932. No choice beats the defaults held-out on
+  both people, so the defaults are kept (``GaitParams`` says so).
+- MS_001 Test11 (F1 0.825): 12 of its 20 false contacts are at INDIP turns and 13 of 20
+  lie where the reference has a hole of more than 1.5 steps (INDIP dropped 5 of this
+  trial's contacts as NaN; turning steps), so many are likely real steps without a
+  reference. 8 of its 13 misses are turning steps (a slow 180 deg turn at 124-129 s with
+  weak impacts). A real cause: at 51-55 s double impacts halve the tracker's local step
+  time (0.30 s where INDIP has 0.6-0.8 s), so half steps are taken. Counting only the
+  dominant candidate within 0.3 s fixes the step time, but trades one contact for one
+  side on MS_001 (CLI path F1 0.853 -> 0.848, L/R 0.979 -> 0.989), changes nothing on
+  HA_001 and lowers the given-axes F1 0.903 -> 0.899: not adopted.
+- HA_001 Test11: 6 of its 11 misses are one short hesitant walk (28.6-33.2 s, impacts
+  a quarter of the usual, a 2 s pause inside) that the activity stage calls walking for
+  1 s only; its 2 strong contacts cannot form a 4-step bout. Even on the whole trial
+  without the activity mask the detector finds 3 of its 6 contacts.
 """
 
 from __future__ import annotations

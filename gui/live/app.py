@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def needs_offscreen() -> bool:
     )
 
 
-def make_factory(opts: LiveOptions):  # type: ignore[no-untyped-def]
+def make_factory(opts: LiveOptions) -> Callable[[DeviceEntry], SampleSource]:
     """A function that makes the source for a device-list entry."""
 
     def factory(entry: DeviceEntry) -> SampleSource:

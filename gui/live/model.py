@@ -391,7 +391,8 @@ class LiveModel:
         t, act = self.activity(window_s)
         now = float(t[-1])
         t = t.copy()
-        ant, lat = ring.last("ant", t.size).copy(), ring.last("lat", t.size).copy()
+        ant = ring.last_as("ant", np.float64, t.size).copy()
+        lat = ring.last_as("lat", np.float64, t.size).copy()
         act = act.copy()
         brk = np.flatnonzero(ring.last("brk", t.size))
         brk = brk[brk > 0]
@@ -411,9 +412,9 @@ class LiveModel:
         if ring is None or not len(ring):
             return np.empty(0), np.empty(0, np.int8)
         k_max = int(window_s * self.rate_hz * 1.05) + 16
-        t = ring.last("t", k_max)
+        t = ring.last_as("t", np.float64, k_max)
         i = int(np.searchsorted(t, float(t[-1]) - window_s))
-        return t[i:], ring.last("act", t.size - i)  # type: ignore[return-value]
+        return t[i:], ring.last_as("act", np.int8, t.size - i)
 
     def annotations(self, window_s: float) -> tuple[list[HipHikeEpisode], list[Marker]]:
         """Hip-hike episodes and markers to draw.
@@ -476,7 +477,8 @@ class LiveModel:
         if self.ring is None or self.pipeline is None or not len(self.ring):
             return Readout(nan, nan, "unknown", nan, "", nan, 0.0)
         k = max(1, int(READOUT_SPAN_S * self.rate_hz))
-        ant, lat = self.ring.last("ant", k), self.ring.last("lat", k)
+        ant = self.ring.last_as("ant", np.float64, k)
+        lat = self.ring.last_as("lat", np.float64, k)
         a = float(np.mean(ant)) if np.isfinite(ant).all() else float(ant[-1])
         la = float(np.mean(lat)) if np.isfinite(lat).all() else float(lat[-1])
         side, deg, dur = self.hip_hike_flag, nan, 0.0

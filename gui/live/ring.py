@@ -7,9 +7,12 @@ samples are ``data[start:start + k]`` without copying - what a plot redraw at 30
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
 
 class RingBuffer:
@@ -83,3 +86,14 @@ class RingBuffer:
         k = held if k is None else max(0, min(int(k), held))
         start = (self.count - k) % self.capacity
         return self._data[name][start : start + k]
+
+    def last_as(self, name: str, dtype: type[ScalarT], k: int | None = None) -> NDArray[ScalarT]:
+        """:meth:`last`, typed: a view of a column whose dtype is ``dtype``.
+
+        Raises ``TypeError`` when the column holds another dtype (no silent reinterpretation
+        of its bytes).
+        """
+        col = self.last(name, k)
+        if col.dtype != np.dtype(dtype):
+            raise TypeError(f"column {name!r} holds {col.dtype}, not {np.dtype(dtype)}")
+        return col.view(dtype)

@@ -29,10 +29,10 @@ class SettingsDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("Dashboard settings")
         self._base = settings
-        self.window = QtWidgets.QComboBox()
+        self.window_box = QtWidgets.QComboBox()
         for s in WINDOW_CHOICES_S:
-            self.window.addItem(window_text(s), s)
-        self.window.setCurrentIndex(self.window.findData(settings.window_s))
+            self.window_box.addItem(window_text(s), s)
+        self.window_box.setCurrentIndex(self.window_box.findData(settings.window_s))
         self.threshold = _spin(1.0, 20.0, 0.5, settings.hip_hike_threshold_deg, " °")
         self.min_duration = _spin(0.5, 30.0, 0.5, settings.hip_hike_min_duration_s, " s")
         self.ant_low = _spin(-60.0, 60.0, 1.0, settings.anterior_low_deg, " °")
@@ -46,7 +46,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.sound.setChecked(settings.sound)
         self.error = QtWidgets.QLabel("")
         form = QtWidgets.QFormLayout(self)
-        form.addRow("Plot window", self.window)
+        form.addRow("Plot window", self.window_box)
         form.addRow("Hip-hike threshold (lateral tilt)", self.threshold)
         form.addRow("Hip-hike minimum duration", self.min_duration)
         form.addRow("Anterior tilt reference, low", self.ant_low)
@@ -55,7 +55,8 @@ class SettingsDialog(QtWidgets.QDialog):
         form.addRow("Lateral plot range ±", self.lat_range)
         form.addRow("Theme", self.theme)
         form.addRow("", self.sound)
-        form.addRow("Angles are in degrees; time in seconds.", None)
+        # PySide6's stub has no overload with a None field; Qt takes nullptr: a label-only row.
+        form.addRow("Angles are in degrees; time in seconds.", None)  # type: ignore[call-overload]
         form.addRow(self.error)
         buttons = QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Ok
@@ -68,7 +69,7 @@ class SettingsDialog(QtWidgets.QDialog):
     def settings(self) -> LiveSettings:
         """The edited settings (raises ``ValueError`` for an inconsistent combination)."""
         return LiveSettings(
-            window_s=float(self.window.currentData()),
+            window_s=float(self.window_box.currentData()),
             hip_hike_threshold_deg=self.threshold.value(),
             hip_hike_min_duration_s=self.min_duration.value(),
             anterior_low_deg=self.ant_low.value(),

@@ -103,8 +103,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         side = QtWidgets.QWidget()
         side_lay = QtWidgets.QVBoxLayout(side)
         side_lay.setContentsMargins(8, 8, 4, 8)
-        for w in (self.connect_panel, self.cal_panel, self.record_panel):
-            side_lay.addWidget(w)
+        for panel in (self.connect_panel, self.cal_panel, self.record_panel):
+            side_lay.addWidget(panel)
         side_lay.addStretch(1)
         side.setFixedWidth(350)
 
@@ -114,9 +114,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.cadence_readout = BigReadout("Cadence", "steps/min while walking")
         self.hiphike = HipHikeIndicator()
         readouts = QtWidgets.QHBoxLayout()
-        for w in (self.anterior_readout, self.lateral_readout, self.activity_readout,
-                  self.cadence_readout):
-            readouts.addWidget(w, 2)
+        for readout in (self.anterior_readout, self.lateral_readout, self.activity_readout,
+                        self.cadence_readout):
+            readouts.addWidget(readout, 2)
         readouts.addWidget(self.hiphike, 3)
 
         self.anterior_plot = TimePlot("Anterior tilt", "deg",
@@ -133,8 +133,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.lateral_plot.painted.connect(self._after_paint)
 
         self.window_box = QtWidgets.QComboBox()
-        for w in WINDOW_CHOICES_S:
-            self.window_box.addItem(window_text(w), w)
+        for window_s in WINDOW_CHOICES_S:
+            self.window_box.addItem(window_text(window_s), window_s)
         self.window_box.activated.connect(self._on_window_box)
         self.settings_btn = QtWidgets.QPushButton("Settings…")
         self.settings_btn.clicked.connect(self.open_settings)
@@ -183,7 +183,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.record_panel.start_requested.connect(self.start_recording)
         self.record_panel.stop_requested.connect(self.stop_recording)
         self.record_panel.marker_requested.connect(self.add_marker)
-        QtGui.QShortcut(QtGui.QKeySequence("M"), self, activated=self.add_marker)
+        QtGui.QShortcut(QtGui.QKeySequence("M"), self, self.add_marker)
         self.resize(1440, 900)
 
     # ---- settings and theme ------------------------------------------------------------------

@@ -335,10 +335,10 @@ class ThresholdForm(QtWidgets.QWidget):
         super().__init__(parent)
         form = QtWidgets.QFormLayout()
         form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
-        self.fields: dict[str, QtWidgets.QAbstractSpinBox] = {}
+        self.fields: dict[str, QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox] = {}
         helps = field_help()
         for f in tunable_fields():
-            box: QtWidgets.QAbstractSpinBox
+            box: QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox
             if isinstance(f.default, int) and not isinstance(f.default, bool):
                 box = QtWidgets.QSpinBox()
                 box.setRange(0, 100)
@@ -382,7 +382,7 @@ class ThresholdForm(QtWidgets.QWidget):
         self._quiet = True
         try:
             for name, box in self.fields.items():
-                box.setValue(getattr(params, name))  # type: ignore[attr-defined]
+                box.setValue(getattr(params, name))
         finally:
             self._quiet = False
         self.error.clear()
@@ -392,7 +392,8 @@ class ThresholdForm(QtWidgets.QWidget):
     def _changed(self, *_: Any) -> None:
         if self._quiet:
             return
-        values = {n: b.value() for n, b in self.fields.items()}  # type: ignore[attr-defined]
+        # Each field's own type (int or float spin box); the dataclass checks the values.
+        values: dict[str, Any] = {n: b.value() for n, b in self.fields.items()}
         try:
             params = dataclasses.replace(self._base, **values)
         except ValueError as exc:

@@ -152,8 +152,8 @@ class SessionPlots(QtWidgets.QWidget):
 
     def damage_regions(self) -> list[tuple[float, float]]:
         """The hatched damage spans of the detail plots (for tests)."""
-        return [tuple(map(float, item.getRegion()))  # type: ignore[misc]
-                for plot, item in self._damage_items if plot is self.lateral]
+        regions = [item.getRegion() for plot, item in self._damage_items if plot is self.lateral]
+        return [(float(lo), float(hi)) for lo, hi in regions]
 
     def _draw_overview(self) -> None:
         m = self.model

@@ -112,6 +112,8 @@ class TimePlot(pg.PlotWidget):
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
         item.addItem(self.zero_line)
         self._thresholds: list[pg.InfiniteLine] = []
+        #: "threshold" or "reference": the colour of every line in ``_thresholds``.
+        self._threshold_kind = "threshold"
         self._shading: dict[str, QtWidgets.QGraphicsPathItem] = {}
         self._labels: list[pg.TextItem] = []
         self._label_starts: list[float] = []
@@ -148,7 +150,7 @@ class TimePlot(pg.PlotWidget):
         self.curve.setPen(pg.mkPen(getattr(theme, self._colour_key), width=1))
         self.zero_line.setPen(pg.mkPen(theme.reference, width=1))
         for line in self._thresholds:
-            line.setPen(self._threshold_pen(line))
+            line.setPen(self._threshold_pen())
         self.title.setColor(theme.foreground)
         font = QtGui.QFont()
         font.setPointSize(10)
@@ -159,8 +161,8 @@ class TimePlot(pg.PlotWidget):
             self._style_shading(path, side)
         self._episodes_key = None  # label colours come with the next set_episodes
 
-    def _threshold_pen(self, line: pg.InfiniteLine) -> QtGui.QPen:
-        kind = getattr(line, "_kind", "threshold")
+    def _threshold_pen(self) -> QtGui.QPen:
+        kind = self._threshold_kind
         colour = self.theme.threshold if kind == "threshold" else self.theme.reference
         return pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
 
@@ -170,10 +172,10 @@ class TimePlot(pg.PlotWidget):
         for line in self._thresholds:
             item.removeItem(line)
         self._thresholds = []
+        self._threshold_kind = kind
         for v in values:
             line = pg.InfiniteLine(pos=float(v), angle=0, movable=False)
-            line._kind = kind  # type: ignore[attr-defined]
-            line.setPen(self._threshold_pen(line))
+            line.setPen(self._threshold_pen())
             item.addItem(line)
             self._thresholds.append(line)
 

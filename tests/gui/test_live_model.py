@@ -29,6 +29,16 @@ def test_ring_late_values_land_on_their_samples() -> None:
     assert ring.last("c").tolist() == [7, 7, 8, -1]
 
 
+def test_ring_typed_view_refuses_another_dtype() -> None:
+    ring = RingBuffer(4, {"x": (np.float64, np.nan), "c": (np.int8, -1)})
+    ring.append(x=np.arange(6.0), c=np.arange(6, dtype=np.int8))
+    x = ring.last_as("x", np.float64, 2)
+    assert x.tolist() == [4, 5] and not x.flags.owndata  # a view into the buffer, no copy
+    assert ring.last_as("c", np.int8).tolist() == [2, 3, 4, 5]
+    with pytest.raises(TypeError, match="int8"):
+        ring.last_as("c", np.float64)  # same name, other dtype: never reinterpreted
+
+
 def test_settings_round_trip_and_fallbacks() -> None:
     s = LiveSettings(window_s=60.0, theme="dark", sound=True, hip_hike_threshold_deg=5.0)
     stored = {k: str(v) for k, v in s.to_dict().items()}  # QSettings may hand back strings

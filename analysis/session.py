@@ -39,6 +39,7 @@ from analysis.calibration import (
 )
 from analysis.checks import check_standing_tilt_deg, checked_recording
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
+from analysis.gait.turns import detect_turns, yaw_rate_dps
 from analysis.hiphike import (
     HipHikeEpisode,
     HipHikeParams,
@@ -60,7 +61,7 @@ from recordings.json_safe import finite_json
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.analysis/1"
 #: Bump when results change for the same input (invalidates the review window's cache).
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 ACTIVITIES = ("standing", "walking", "sitting", "lying", "transition", "unknown")
 Progress = Callable[[float, str], None]
 
@@ -109,6 +110,8 @@ class SessionResult:
     notes: list[str] = field(default_factory=list)
     #: Would-be hip-hike flags left out, by reason (``analysis.hiphike``).
     hip_hike_suppressed: dict[str, int] = field(default_factory=dict)
+    #: ``{"start_s", "end_s", "angle_deg"}`` per turn, + = left (:mod:`analysis.gait.turns`).
+    turns: list[dict[str, float]] = field(default_factory=list)
     _ic_time_s: FloatArray = field(default_factory=lambda: np.empty(0))
     _ic_side: NDArray[np.str_] = field(default_factory=lambda: np.empty(0, dtype="<U7"))
 
@@ -224,6 +227,7 @@ class SessionResult:
             "hip_hike_episodes": self.episodes,
             "hip_hike_params": self.hip_hike_params.to_dict(),
             "hip_hike_suppressed": self.hip_hike_suppressed,
+            "turns": self.turns,
             "summary": self.summary(),
             "notes": self.notes,
         }
@@ -972,11 +976,20 @@ def _finish(
         hip_hike_params=params,
         notes=notes,
         hip_hike_suppressed=suppressed,
+        turns=_turns(rec, q),
         _ic_time_s=ic_t,
         _ic_side=ic_side,
     )
     report(1.0, "done")
     return result
+
+
+def _turns(rec: Recording, q: FloatArray) -> list[dict[str, float]]:
+    """Turns of the whole session, walking or not (none without a gyroscope: no yaw)."""
+    if rec.gyr_rps is None:
+        return []
+    yaw = yaw_rate_dps(quat.up_in_sensor(q), rec.gyr_rps)
+    return detect_turns(rec.time_s, yaw, rate_hz=rec.rate_hz)
 
 
 def analyze(

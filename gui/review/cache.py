@@ -78,8 +78,9 @@ from recordings.files import OutputError, atomic_output
 CACHE_SUFFIX = ".pscache"
 #: /4: the document holds ``params_sha256`` (a /3 cache is simply not valid). /5: it holds
 #: ``hip_hike_suppressed`` and every episode its ``confidence`` and ``reason`` (a /4 cache
-#: would open without the suppressed counts: it is stale, re-analysed quietly).
-FORMAT = "pelviscope.review-cache/5"
+#: would open without the suppressed counts: it is stale, re-analysed quietly). /6: it holds
+#: ``turns`` (a /5 cache would open without them).
+FORMAT = "pelviscope.review-cache/6"
 #: First bytes of a cache file (16 bytes); the HMAC-SHA256 (32 bytes) follows.
 MAGIC = b"pelviscope-rc/3\n"
 KEY_NAME = "review-cache.key"
@@ -432,6 +433,7 @@ def save(
         "episodes": result.episodes,
         "hip_hike_params": result.hip_hike_params.to_dict(),
         "hip_hike_suppressed": result.hip_hike_suppressed,
+        "turns": result.turns,
         "notes": result.notes,
         "strides_columns": list(result.strides.columns),
         "swings_columns": list(result.swings.columns),
@@ -705,6 +707,22 @@ def _suppressed(counts: Any) -> dict[str, int]:
     return {str(reason): n for reason, n in counts.items()}
 
 
+def _turns(turns: Any) -> list[dict[str, float]]:
+    """``turns``: ``{"start_s", "end_s", "angle_deg"}`` each, finite, start <= end."""
+    if not isinstance(turns, list):
+        raise CacheDiscarded("turns is not a list")
+    out = []
+    for turn in turns:
+        if not isinstance(turn, dict) or set(turn) != {"start_s", "end_s", "angle_deg"}:
+            raise CacheDiscarded(f"a turn is {turn!r}")
+        if not all(_is_number(v) and math.isfinite(v) for v in turn.values()):
+            raise CacheDiscarded(f"a turn holds {turn!r}")
+        if turn["start_s"] > turn["end_s"]:
+            raise CacheDiscarded("a turn ends before it starts")
+        out.append({k: float(turn[k]) for k in ("start_s", "end_s", "angle_deg")})
+    return out
+
+
 def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
     time_s = _array(npz, "time_s", "f", 1)
     n = len(time_s)
@@ -728,6 +746,7 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
     for e in doc["episodes"]:
         _check_episode(e)
     suppressed = _suppressed(doc.get("hip_hike_suppressed"))
+    turns = _turns(doc.get("turns"))
     extra = doc.get("extra", {})
     if not isinstance(extra, dict):
         raise CacheDiscarded("extra is not an object")
@@ -758,6 +777,7 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
         hip_hike_params=HipHikeParams.from_dict(doc["hip_hike_params"]),
         notes=[str(x) for x in doc["notes"]],
         hip_hike_suppressed=suppressed,
+        turns=turns,
         _ic_time_s=ic_time_s,
         _ic_side=ic_side,
     )

@@ -150,6 +150,19 @@ BAD_CACHES = {
         cache.cache_path(path), _with_doc(good, episodes=[
             {**e, "confidence": 7.0} for e in _doc(good)["episodes"]]),
         cache.user_key()),
+    "signed, turn without its angle": lambda good, path: _signed(
+        cache.cache_path(path), _with_doc(good, turns=[{"start_s": 1.0, "end_s": 2.5}]),
+        cache.user_key()),
+    "signed, turn angle not a number": lambda good, path: _signed(
+        cache.cache_path(path),
+        _with_doc(good, turns=[{"start_s": 1.0, "end_s": 2.5, "angle_deg": "90"}]),
+        cache.user_key()),
+    "signed, turn ending before it starts": lambda good, path: _signed(
+        cache.cache_path(path),
+        _with_doc(good, turns=[{"start_s": 3.0, "end_s": 2.5, "angle_deg": 90.0}]),
+        cache.user_key()),
+    "signed, turns not a list": lambda good, path: _signed(
+        cache.cache_path(path), _with_doc(good, turns={"start_s": 1.0}), cache.user_key()),
     "signed, document not JSON": lambda good, path: _signed(
         cache.cache_path(path), {**_arrays(good), "doc": np.frombuffer(b"{nope", np.uint8)},
         cache.user_key()),
@@ -194,6 +207,8 @@ STALE_CACHES = {
     # Written before the suppressed counts were stored: it would open without them.
     "no suppressed counts (review-cache/4)": {"hip_hike_suppressed": None,
                                               "format": "pelviscope.review-cache/4"},
+    # Written before turns were stored: it would open without them.
+    "no turns (review-cache/5)": {"turns": None, "format": "pelviscope.review-cache/5"},
 }
 
 

@@ -20,6 +20,12 @@ _BIN_DEG = 0.05
 _RANGE_DEG = 45.0
 _N_BINS = int(2 * _RANGE_DEG / _BIN_DEG)
 
+
+def _bins(lat_deg: FloatArray) -> NDArray[np.intp]:
+    """Histogram bin of each (finite) tilt."""
+    return np.clip(((lat_deg + _RANGE_DEG) / _BIN_DEG).astype(np.intp), 0, _N_BINS - 1)
+
+
 SUPPRESSED_SHORT = "static: held shorter than the minimum duration"
 SUPPRESSED_HABITUAL = "static: this person's habitual {activity} tilt, not a hike"
 SUPPRESSED_UNKNOWN = "static: tilted from neutral before the {activity} baseline was known"
@@ -53,9 +59,11 @@ class StaticDetector:
                 self._known[a] = True
                 self._seconds[a] = math.ceil(params.static_baseline_min_s)
                 self._keep_below[a] = params.static_release_deg
+        self._total = np.zeros(n_act, dtype=np.int64)  # samples in each histogram
+        self._k = np.full(n_act, -1, dtype=np.intp)  # median bin (-1: not from samples)
         self._block = -math.inf
         self._rebaseline: set[int] = set()
-        self._pending: list[tuple[NDArray[np.intp], FloatArray]] = []
+        self._pending: list[list[FloatArray]] = [[] for _ in range(n_act)]
         # Shadow run: tilted >= the threshold from neutral but not beyond the baseline.
         self._shadow: tuple[int, int, float, float, str] | None = None
 
@@ -116,59 +124,193 @@ class StaticDetector:
         rebaseline: NDArray[np.bool_],
     ) -> tuple[FloatArray, NDArray[np.bool_]]:
         """Per-sample baseline and whether it is known, from whole seconds before."""
-        p = self.p
-        base = np.zeros(t.size)
+        n_act = len(self.p.static_activities)
+        base = np.zeros(t.size)  # samples of no static activity: 0, unknown
         known = np.zeros(t.size, dtype=bool)
+        if t.size == 0:
+            return base, known
         usable = (code >= 0) & np.isfinite(lat)
         block = np.floor(t / BLOCK_S)
-        starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
-        resets = np.add.reduceat(rebaseline, starts) > 0 if t.size else np.zeros(0, bool)
-        ends = [*starts[1:].tolist(), t.size]
-        for i, j, b, reset in zip(
-            starts.tolist(), ends, block[starts].tolist(), resets.tolist(), strict=True
-        ):
-            if b != self._block:
+        new = np.r_[True, block[1:] != block[:-1]]
+        block_of = np.cumsum(new) - 1
+        n_blocks = int(block_of[-1]) + 1
+        # Per second: whether it resets the baseline of each activity (every one but
+        # that of the activity held: sitting resets standing).
+        reb = np.flatnonzero(rebaseline)
+        resets = np.zeros((n_blocks, n_act), dtype=bool)
+        resets[block_of[reb]] = True
+        held = code[reb] >= 0
+        resets[block_of[reb][held], code[reb][held]] = False
+        first = 0
+        if block[0] == self._block:
+            # The open second goes on: evaluated with the state it started with.
+            first = 1
+            n0 = int(np.searchsorted(block_of, 1))
+            for a in range(n_act):
+                idx = np.flatnonzero(code[:n0] == a)
+                self._open_second(a, idx, lat, usable, bool(resets[0, a]), base, known)
+            if n_blocks > 1:
                 self._commit()
-                self._block = b
-            c = code[i:j]
-            base[i:j] = self._base[c]  # code -1 picks the last entry (0, unknown)
-            known[i:j] = self._known[c]
-            keep = usable[i:j] & (np.abs(lat[i:j] - base[i:j]) < self._keep_below[c])
-            if keep.any():
-                self._pending.append((c[keep], lat[i:j][keep]))
-            if reset:
-                # Every baseline but that of the activity held (sitting resets standing);
-                # at the end of this second, so that chunking cannot change the result.
-                held = set(c[rebaseline[i:j]].tolist())
-                self._rebaseline |= {a for a in range(len(p.static_activities)) if a not in held}
+        else:
+            self._commit()
+        for a in range(n_act):
+            idx = np.flatnonzero(code == a)
+            idx = idx[block_of[idx] >= first]
+            self._seconds_of(a, idx, block_of[idx], lat, usable, resets[:, a], first, base, known)
+        self._block = float(block[-1])
         return base, known
 
-    def _commit(self) -> None:
+    def _open_second(
+        self,
+        a: int,
+        idx: NDArray[np.intp],
+        lat: FloatArray,
+        usable: NDArray[np.bool_],
+        reset: bool,
+        base: FloatArray,
+        known: NDArray[np.bool_],
+    ) -> None:
+        """Samples ``idx`` of activity ``a`` in the second the previous chunk left open."""
+        base[idx] = self._base[a]
+        known[idx] = self._known[a]
+        v = lat[idx]
+        keep = usable[idx] & (np.abs(v - self._base[a]) < self._keep_below[a])
+        if keep.any():
+            self._pending[a].append(v[keep])
+        if reset:
+            self._rebaseline.add(a)
+
+    def _seconds_of(
+        self,
+        a: int,
+        idx: NDArray[np.intp],
+        block_of: NDArray[np.intp],
+        lat: FloatArray,
+        usable: NDArray[np.bool_],
+        resets: NDArray[np.bool_],
+        first: int,
+        base: FloatArray,
+        known: NDArray[np.bool_],
+    ) -> None:
+        """Baselines of activity ``a`` over the seconds ``first`` .. last of a chunk.
+
+        Equal to updating the histogram second by second, but vectorised over the runs
+        of seconds in which the median stays in the same bin (the baseline then does not
+        change, so the samples kept are known in advance): a run ends at the first second
+        after which the median moves, the baseline becomes known, or a reset.
+        """
         p = self.p
-        n_act = len(p.static_activities)
+        n_blocks = resets.size
+        last_open = n_blocks - 1  # the chunk's last second stays open (it may go on)
+        bounds = np.searchsorted(block_of, np.arange(n_blocks + 1))
+        v_all = lat[idx]
+        ok_all = usable[idx]
+        bins_all = _bins(np.where(ok_all, v_all, 0.0))
+        reset_at = np.flatnonzero(resets[first:]) + first
+        # The end of each run of consecutive resetting seconds: after the first, the
+        # baseline is the reset one (0, unknown) until the run ends.
+        run_end = reset_at[np.r_[np.diff(reset_at) != 1, True]] if reset_at.size else reset_at
+        window = 16
+        pos = first
+        while pos < n_blocks:
+            r = (
+                int(reset_at[np.searchsorted(reset_at, pos)])
+                if reset_at.size and (reset_at[-1] >= pos)
+                else last_open
+            )
+            last = min(r, last_open, pos + window - 1)
+            # Seconds pos .. stop are committed normally (no reset, not the open one).
+            stop = last if (last != r and last != last_open) else last - 1
+            i, j = int(bounds[pos]), int(bounds[last + 1])
+            b, k_med = self._base[a], self._k[a]
+            base[idx[i:j]] = b
+            known[idx[i:j]] = self._known[a]
+            v = v_all[i:j]
+            keep = ok_all[i:j] & (np.abs(v - b) < self._keep_below[a])
+            kv = v[keep]
+            kblock = block_of[i:j][keep] - pos
+            kbins = bins_all[i:j][keep]
+            n_norm = stop - pos + 1
+            norm = kblock < n_norm
+            change_at = -1
+            if n_norm > 0:
+                n = np.bincount(kblock[norm], minlength=n_norm)
+                seconds = self._seconds[a] + np.cumsum(n > 0)
+                total = self._total[a] + np.cumsum(n)
+                change = (n > 0) & (seconds >= p.static_baseline_min_s)
+                if k_med >= 0 and change.any():
+                    below0 = int(self._hist[a, :k_med].sum())
+                    upto0 = below0 + int(self._hist[a, k_med])
+                    below = below0 + np.cumsum(
+                        np.bincount(kblock[norm & (kbins < k_med)], minlength=n_norm)
+                    )
+                    upto = upto0 + np.cumsum(
+                        np.bincount(kblock[norm & (kbins <= k_med)], minlength=n_norm)
+                    )
+                    change &= ~((2 * below < total) & (2 * upto >= total))
+                hit = np.flatnonzero(change)
+                if hit.size:
+                    change_at = int(hit[0])
+                    stop = pos + change_at
+                    norm = kblock <= change_at
+                    n_norm = change_at + 1
+                if n.any():
+                    self._hist[a] += np.bincount(kbins[norm], minlength=_N_BINS)
+                    self._seconds[a] = int(seconds[n_norm - 1])
+                    self._total[a] = int(total[n_norm - 1])
+            if change_at >= 0:
+                self._update_median(a)
+                window = max(8, 2 * (change_at + 1))
+                pos = stop + 1
+                continue
+            window *= 2
+            if last == last_open:
+                if kv.size and kblock[-1] == last - pos:
+                    self._pending[a].append(kv[kblock == last - pos])
+                if resets[last]:
+                    self._rebaseline.add(a)
+            elif last == r:
+                self._reset(a)
+                # The rest of the run: the reset baseline throughout.
+                last = min(int(run_end[np.searchsorted(run_end, r)]), last_open - 1)
+                rest = idx[int(bounds[r + 1]) : int(bounds[last + 1])]
+                base[rest] = self._base[a]
+                known[rest] = self._known[a]
+            pos = last + 1
+
+    def _reset(self, a: int) -> None:
+        self._hist[a] = 0
+        self._seconds[a] = 0
+        self._total[a] = 0
+        self._base[a] = 0.0
+        self._known[a] = False
+        self._k[a] = -1
+        self._keep_below[a] = self.p.static_unknown_baseline_deg
+
+    def _update_median(self, a: int) -> None:
+        cum = np.cumsum(self._hist[a])
+        k = int(np.searchsorted(cum, cum[-1] / 2))
+        self._k[a] = k
+        self._base[a] = -_RANGE_DEG + (k + 0.5) * _BIN_DEG
+        self._known[a] = True
+        self._keep_below[a] = self.p.static_release_deg
+
+    def _commit(self) -> None:
+        """End the open second: its resets, then its samples into the histograms."""
         for a in self._rebaseline:
-            self._hist[a] = 0
-            self._seconds[a] = 0
-            self._base[a] = 0.0
-            self._known[a] = False
-            self._keep_below[a] = p.static_unknown_baseline_deg
-        reset, self._rebaseline = self._rebaseline, set()
-        if not self._pending:
-            return
-        codes = np.concatenate([c for c, _ in self._pending])
-        lats = np.concatenate([v for _, v in self._pending])
-        self._pending = []
-        bins = np.clip(((lats + _RANGE_DEG) / _BIN_DEG).astype(np.intp), 0, _N_BINS - 1)
-        hist = np.bincount(codes * _N_BINS + bins, minlength=n_act * _N_BINS)
-        for a in set(codes.tolist()) - reset:
-            self._hist[a] += hist[a * _N_BINS : (a + 1) * _N_BINS]
+            self._reset(a)
+            self._pending[a] = []
+        self._rebaseline = set()
+        for a, kept in enumerate(self._pending):
+            if not kept:
+                continue
+            v = np.concatenate(kept)
+            self._pending[a] = []
+            self._hist[a] += np.bincount(_bins(v), minlength=_N_BINS)
             self._seconds[a] += 1
-            if self._seconds[a] >= p.static_baseline_min_s:
-                cum = np.cumsum(self._hist[a])
-                k = int(np.searchsorted(cum, cum[-1] / 2))
-                self._base[a] = -_RANGE_DEG + (k + 0.5) * _BIN_DEG
-                self._known[a] = True
-                self._keep_below[a] = p.static_release_deg
+            self._total[a] += v.size
+            if self._seconds[a] >= self.p.static_baseline_min_s:
+                self._update_median(a)
 
     # ------------------------------------------------------------------ suppressed
 

@@ -107,17 +107,21 @@ class HipHikeTracker:
         p = self.params
         if t.size:
             self._last_t = float(t[-1])
-            code = np.full(t.size, -1, dtype=np.intp)
+            # Labels come in long runs: each run's label is looked up once.
+            first = np.flatnonzero(np.r_[True, act[1:] != act[:-1]])
+            run_of = np.repeat(np.arange(first.size), np.diff(np.r_[first, t.size]))
+            labels = act[first]
+            code = np.full(first.size, -1, dtype=np.intp)
             for k, name in enumerate(p.static_activities):
-                code[act == name] = k
+                code[labels == name] = k
+            code = code[run_of]
             code[~np.isfinite(lat)] = -1
-            reset = np.full(t.size, -1, dtype=np.intp)
-            for k, name in enumerate(p.static_rebaseline_after):
-                reset[act == name] = k
-            self._static.feed(t, lat, code, reset >= 0)
+            reset = np.isin(labels, p.static_rebaseline_after)[run_of]
+            self._static.feed(t, lat, code, reset)
             self._t = np.concatenate((self._t, t))
             self._lat = np.concatenate((self._lat, lat))
-            self._walk = np.concatenate((self._walk, np.isin(act, p.gait_activities)))
+            walk = np.isin(labels, p.gait_activities)[run_of]
+            self._walk = np.concatenate((self._walk, walk))
         self._pending_ics.extend(zip(ics.tolist(), sides.tolist(), strict=True))
         self._process_steps(final=False)
         last_step = self._gait.prev

@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -97,7 +98,7 @@ class LiveModel:
     """
 
     def __init__(
-        self, settings: LiveSettings | None = None, *, clock: Any = time.monotonic
+        self, settings: LiveSettings | None = None, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.settings = settings or LiveSettings()
         self.clock = clock

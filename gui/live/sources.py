@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from firmware_bridge.client import BleSource, Found, scan
 from firmware_bridge.emulator import EmulatedSensor, FaultConfig, emulated_source
 from firmware_bridge.profiles import all_profiles
+
+if TYPE_CHECKING:
+    from firmware_bridge.simulator import Scenario
 
 #: Address shown for the emulated sensor in the device list.
 EMULATED_ADDRESS = "emulated"
@@ -57,7 +60,7 @@ def ble_source(address: str | None, rate_hz: float = 200.0) -> BleSource:
 
 
 def simulated_signal(
-    scenario: Any = None, *, rate_hz: float = 200.0, start_s: float = 0.0, seed: int = 1
+    scenario: Scenario | None = None, *, rate_hz: float = 200.0, start_s: float = 0.0, seed: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sensor-frame signal of a simulated session from ``start_s`` on (clinic protocol default).
 
@@ -88,7 +91,7 @@ def simulated_signal(
 
 
 def emulated(
-    scenario: Any = None,
+    scenario: Scenario | None = None,
     *,
     rate_hz: float = 200.0,
     start_s: float = 0.0,

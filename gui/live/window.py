@@ -14,7 +14,6 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -30,7 +29,7 @@ from gui.live.settings_dialog import SettingsDialog, window_text
 from gui.live.sources import DeviceEntry, scan_devices
 from gui.widgets.activity_band import ActivityBand
 from gui.widgets.readout import BigReadout, HipHikeIndicator, format_angle
-from gui.widgets.theme import THEMES, apply_palette
+from gui.widgets.theme import THEMES, Theme, apply_palette
 from gui.widgets.time_plot import Episode, TimePlot
 from recordings import InputError
 from recordings.files import OutputError, atomic_output
@@ -92,7 +91,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._show_calibration()
 
     # ---- layout ------------------------------------------------------------------------------
-    def _build(self, theme: Any) -> None:
+    def _build(self, theme: Theme) -> None:
         s = self.model.settings
         self.connect_panel = ConnectPanel()
         self.cal_panel = CalibrationPanel()

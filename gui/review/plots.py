@@ -196,7 +196,7 @@ class SessionPlots(QtWidgets.QWidget):
         self.anterior.getPlotItem().setXRange(x0, x0 + width, padding=0)
         self._on_detail_range()
 
-    def _on_detail_range(self, *args: Any) -> None:
+    def _on_detail_range(self, *args: object) -> None:
         if self._updating or self.model is None:
             return
         x0, x1 = self.anterior.getPlotItem().viewRange()[0]

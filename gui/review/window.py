@@ -7,11 +7,15 @@ result to :class:`~gui.review.model.ReviewModel` and wires the panels' signals t
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from analysis.calibration import Calibration
+from analysis.hiphike import HipHikeParams
+from analysis.session import SessionResult
 from gui.review.model import (
     Derived,
     LoadedSession,
@@ -33,7 +37,10 @@ from gui.review.panels import (
 from gui.review.plots import SessionPlots
 from gui.review.worker import Partial, Progress, Task
 from gui.widgets.theme import LIGHT, Theme, apply_palette
+from recordings import Gap
 from recordings.files import OutputError, atomic_output
+
+ResultT = TypeVar("ResultT")
 
 #: Warnings listed in the strip's tooltip (all of them are in the Details dialog).
 MAX_TOOLTIP_WARNINGS = 30
@@ -75,7 +82,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.model: ReviewModel | None = None
         self.task: Task | None = None
         self.current_episode: int | None = None
-        self._pending_params: Any = None
+        self._pending_params: HipHikeParams | None = None
         self.setWindowTitle("pelviscope review")
         self.setAcceptDrops(True)
         app = QtWidgets.QApplication.instance()
@@ -219,8 +226,8 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self._action(view, "&Whole session", self.show_all, "Home")
         self._action(view, "Add &marker at centre", self.add_marker_at_centre, "M")
 
-    def _action(self, menu: QtWidgets.QMenu, text: str, slot: Any,
-                shortcut: Any = None) -> QtGui.QAction:
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot: Callable[[], object],
+                shortcut: str | QtGui.QKeySequence.StandardKey | None = None) -> QtGui.QAction:
         act = menu.addAction(text)
         act.triggered.connect(slot)
         if shortcut is not None:
@@ -257,7 +264,8 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"Opening {path.name}…")
         self._run(job, self._on_opened, self._on_preview)
 
-    def _run(self, job: Any, on_done: Any, on_partial: Any = None) -> None:
+    def _run(self, job: Callable[[Progress, Partial], ResultT], on_done: Callable[[ResultT], None],
+             on_partial: Callable[[Any], None] | None = None) -> None:
         if self.task is not None and self.task.isRunning():
             self.statusBar().showMessage("Busy - wait for the current job to finish", 4000)
             return
@@ -326,7 +334,8 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.calibration.set_model(m)
 
     def _set_header(self, path: Path, meta: dict[str, Any], t_range: tuple[float, float],
-                    rate_hz: float, calibration: Any, gaps: list[Any], status: str = "") -> None:
+                    rate_hz: float, calibration: Calibration | None, gaps: list[Gap],
+                    status: str = "") -> None:
         lost = sum(g.end_s - g.start_s for g in gaps)
         cal = calibration.method if calibration else "none"
         meta = meta if isinstance(meta, dict) else {}
@@ -383,7 +392,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
             self.plots.set_span(*self.model.t_range)
 
     # ---- thresholds, calibration ------------------------------------------------------------
-    def _on_params(self, params: Any) -> None:
+    def _on_params(self, params: HipHikeParams) -> None:
         """Re-detect in the background; edits made meanwhile are applied afterwards."""
         self._pending_params = params
         if self.model is None or (self.task is not None and self.task.isRunning()):
@@ -407,7 +416,12 @@ class ReviewWindow(QtWidgets.QMainWindow):
                                      "thresholds", 5000)
         self.redetected.emit()
         if self._pending_params is not None:
-            QtCore.QTimer.singleShot(0, lambda: self._on_params(self._pending_params))
+            QtCore.QTimer.singleShot(0, self._apply_pending_params)
+
+    def _apply_pending_params(self) -> None:
+        # Read when the timer fires: a newer edit meanwhile replaces (or has taken) the pending one.
+        if self._pending_params is not None:
+            self._on_params(self._pending_params)
 
     def recalibrate_from_span(self) -> None:
         """Re-analyse with a calibration from the detail view's span (background)."""
@@ -416,16 +430,17 @@ class ReviewWindow(QtWidgets.QMainWindow):
         x0, x1 = self.plots.span
         path, params, units = self.model.path, self.model.params, self.units
 
-        def job(progress: Progress, _partial: Partial) -> Any:
+        def job(progress: Progress, _partial: Partial) -> SessionResult:
             return recalibrate(path, x0, x1, params, progress=progress, **units)
 
         self.statusBar().showMessage(f"Re-calibrating from {format_clock(x0)}–{format_clock(x1)}…")
         self._run(job, self._on_recalibrated)
 
-    def _on_recalibrated(self, result: Any) -> None:
+    def _on_recalibrated(self, result: SessionResult) -> None:
         assert self.model is not None
         self.model.apply_result(result)
         self._show_model()
+        assert result.calibration is not None  # recalibrate() analyses with its calibration
         self.statusBar().showMessage(f"Re-calibrated: {result.calibration.method}")
         self.loaded.emit()
 

@@ -15,7 +15,6 @@ changed x range (the review window, :meth:`TimePlot.set_data`) still works as be
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -317,7 +316,7 @@ class TimePlot(pg.PlotWidget):
             path.lineTo(t, hi)
         self._markers.setPath(path)
 
-    def paintEvent(self, event: Any) -> None:
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         """Paint, then announce it."""
         super().paintEvent(event)
         self.painted.emit()

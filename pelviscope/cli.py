@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import NoReturn, TextIO
 
 from pelviscope import __version__
 
@@ -153,7 +153,7 @@ def _own_folder(folder: Path) -> bool:
     return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
-def _open_new_log() -> tuple[Path, Any]:
+def _open_new_log() -> tuple[Path, TextIO]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     shared_tmp = Path(tempfile.gettempdir()) / f"pelviscope-logs-{os.getuid()}"
@@ -285,16 +285,16 @@ def _boundary_hooks(command: str) -> Iterator[None]:
             return
         say(f"pelviscope {command}: {internal_error_line(value, write_log(value))}")
 
-    def unraisable_hook(u: Any) -> None:
+    def unraisable_hook(u: sys.UnraisableHookArgs) -> None:
         if u.exc_value is not None:
             _CAUGHT_WARNINGS.append(f"ignored {type(u.exc_value).__name__}: {u.exc_value}")
 
     def show_warning(
-        message: Any,
+        message: Warning | str,
         category: type[Warning],
         filename: str,
         lineno: int,
-        file: Any = None,
+        file: TextIO | None = None,
         line: str | None = None,
     ) -> None:
         _CAUGHT_WARNINGS.append(f"{category.__name__}: {message} ({filename}:{lineno})")

@@ -6,7 +6,10 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the analysis is imported when a command runs, not at start-up
+    from analysis.calibration import Calibration
 
 
 def json_text(doc: Any) -> str:
@@ -108,7 +111,7 @@ def check_input_file(path: Path) -> None:
         raise InputError(str(path), "", "not a regular file (a device, pipe or socket)")
 
 
-def load_calibration(path: Path) -> Any:
+def load_calibration(path: Path) -> Calibration:
     """Read a saved calibration file (``analyze --save-calibration``).
 
     Raises

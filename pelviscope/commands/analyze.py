@@ -16,10 +16,11 @@ import math
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pelviscope.cli import (
     UsageError,
@@ -30,6 +31,11 @@ from pelviscope.cli import (
     say,
     working_on,
 )
+
+if TYPE_CHECKING:  # the analysis is imported when a command runs, not at start-up
+    from analysis.calibration import Calibration
+    from analysis.hiphike import HipHikeParams
+    from analysis.session import Progress, SessionResult
 
 INPUT_SUFFIXES = {".psrec", ".csv", ".txt"}
 
@@ -99,7 +105,7 @@ def _tunable_fields(cls: type) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(cls) if isinstance(f.default, int | float)]
 
 
-def _hip_hike_params(args: argparse.Namespace) -> Any:
+def _hip_hike_params(args: argparse.Namespace) -> HipHikeParams:
     from analysis.hiphike import HipHikeParams
 
     changes = {f.name: getattr(args, f"hh_{f.name}") for f in _tunable_fields(HipHikeParams)}
@@ -109,7 +115,7 @@ def _hip_hike_params(args: argparse.Namespace) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _calibration(args: argparse.Namespace) -> Any:
+def _calibration(args: argparse.Namespace) -> Calibration | None:
     from analysis.calibration import CalibrationError, mount_preset
     from pelviscope.common import load_calibration
 
@@ -202,8 +208,12 @@ class _Progress:
 
 
 def _analyze_one(
-    path: Path, args: argparse.Namespace, calibration: Any, params: Any, progress: Any = None
-) -> Any:
+    path: Path,
+    args: argparse.Namespace,
+    calibration: Calibration | None,
+    params: HipHikeParams,
+    progress: Progress | None = None,
+) -> SessionResult:
     from analysis.session import analyze_recording, loaded
     from pelviscope.common import check_input_file
 
@@ -220,12 +230,12 @@ def _analyze_one(
 
 
 def _writers(
-    result: Any, json_path: Path | None, csv_path: Path | None, report_path: Path | None
-) -> list[tuple[Path, Any]]:
+    result: SessionResult, json_path: Path | None, csv_path: Path | None, report_path: Path | None
+) -> list[tuple[Path, Callable[[IO[str]], object]]]:
     """The outputs asked for, each as (path, function writing it to a text file)."""
     from pelviscope.common import json_text
 
-    jobs: list[tuple[Path, Any]] = []
+    jobs: list[tuple[Path, Callable[[IO[str]], object]]] = []
     if json_path:
         jobs.append((json_path, lambda f: f.write(json_text(result.to_json()))))
     if csv_path:
@@ -248,11 +258,11 @@ def _writers(
     return jobs
 
 
-def _fmt(value: Any, spec: str) -> str:
+def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None or not math.isfinite(value) else format(value, spec)
 
 
-def _text_summary(result: Any) -> str:
+def _text_summary(result: SessionResult) -> str:
     n, rate = result.time_s.size, result.rate_hz
     lines = [f"{result.source}: {result.duration_s / 60:.1f} min, {n} samples at {rate:g} Hz"]
     if result.gaps:
@@ -284,13 +294,15 @@ def _text_summary(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _warnings(result: Any, path: Path) -> list[str]:
+def _warnings(result: SessionResult, path: Path) -> list[str]:
     """The damage and input warnings of a result, each naming the file."""
     name = str(path)
     return [n if n.startswith(name) else f"{name}: {n}" for n in result.notes]
 
 
-def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, params: Any) -> int:
+def _analyze_single(
+    args: argparse.Namespace, path: Path, calibration: Calibration | None, params: HipHikeParams
+) -> int:
     from pelviscope.common import (
         check_input_file,
         check_output,
@@ -340,7 +352,11 @@ def _analyze_single(args: argparse.Namespace, path: Path, calibration: Any, para
 
 
 def _batch_row(
-    path: Path, args: argparse.Namespace, calibration: Any, params: Any, name: str | None
+    path: Path,
+    args: argparse.Namespace,
+    calibration: Calibration | None,
+    params: HipHikeParams,
+    name: str | None,
 ) -> dict[str, Any]:
     """Analyse one file of a batch; never raises for a bad file (nor for a bug)."""
     from pelviscope.cli import classify
@@ -387,7 +403,11 @@ def _batch_row(
 
 
 def _safe_row(
-    path: Path, args: argparse.Namespace, calibration: Any, params: Any, name: str | None
+    path: Path,
+    args: argparse.Namespace,
+    calibration: Calibration | None,
+    params: HipHikeParams,
+    name: str | None,
 ) -> dict[str, Any]:
     """:func:`_batch_row`, and a row for a failure even in building the row."""
     try:
@@ -410,8 +430,8 @@ def _run_pool(
     names: list[str | None],
     args: argparse.Namespace,
     jobs: int,
-    calibration: Any,
-    params: Any,
+    calibration: Calibration | None,
+    params: HipHikeParams,
 ) -> list[dict[str, Any]]:
     """Analyse ``files`` on ``jobs`` worker processes; a worker that dies costs one file."""
     rows: list[dict[str, Any] | None] = [None] * len(files)
@@ -470,7 +490,10 @@ def _batch_outputs(args: argparse.Namespace, files: list[Path]) -> list[str | No
 
 
 def _analyze_batch(
-    args: argparse.Namespace, files: list[Path], calibration: Any, params: Any
+    args: argparse.Namespace,
+    files: list[Path],
+    calibration: Calibration | None,
+    params: HipHikeParams,
 ) -> int:
     import pandas as pd
 

@@ -7,9 +7,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pelviscope.cli import UsageError, add_overwrite
+
+if TYPE_CHECKING:  # the bridge is imported when the command runs, not at start-up
+    from firmware_bridge.source import SampleSource, SourceStatus
+    from recordings.data import FloatArray
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +74,7 @@ def _check(args: argparse.Namespace) -> None:
     check_output(args.out, overwrite=args.overwrite)  # before connecting to the sensor
 
 
-def _simulated_signal(rate_hz: float) -> tuple[Any, Any]:
+def _simulated_signal(rate_hz: float) -> tuple[FloatArray, FloatArray]:
     """A mixed-activity day from the pelvis simulator, or a synthetic signal as fallback."""
     try:
         from firmware_bridge.simulator import ImuErrors, simulate
@@ -94,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from firmware_bridge.profiles import all_profiles, make_profile
     from firmware_bridge.recorder import format_status, record
 
-    source: Any
+    source: SampleSource
     if args.simulate:
         from firmware_bridge.emulator import FaultConfig, emulated_source
 
@@ -113,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     tty = sys.stderr.isatty()
 
-    def show(status: Any, elapsed_s: float) -> None:
+    def show(status: SourceStatus, elapsed_s: float) -> None:
         line = format_status(status, elapsed_s)
         print(("\r" + line + "\x1b[K") if tty else line, end="" if tty else "\n",
               file=sys.stderr, flush=True)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pelviscope.cli import UsageError
+
+if TYPE_CHECKING:  # the bridge is imported when the command runs, not at start-up
+    from firmware_bridge.client import Found
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +24,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="also list devices no profile supports, with their services")
 
 
-async def _scan_simulated(timeout_s: float, include_unsupported: bool) -> list[Any]:
+async def _scan_simulated(timeout_s: float, include_unsupported: bool) -> list[Found]:
     from bumble.core import AdvertisingData
 
     from firmware_bridge.client import scan

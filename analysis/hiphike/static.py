@@ -93,9 +93,9 @@ class StaticDetector:
         dev = lat - base
         entry = np.where(known, p.static_threshold_deg, p.static_unknown_baseline_deg)
         release = entry - (p.static_threshold_deg - p.static_release_deg)
-        mag = np.abs(dev)
-        level = np.where(mag >= entry, 2, np.where(mag >= release, 1, 0))
-        level = (level * np.sign(np.nan_to_num(dev))).astype(np.intp)
+        mag = np.abs(dev)  # NaN: level 0
+        level = (mag >= entry).astype(np.intp) + (mag >= release)  # entry >= release
+        level = np.where(dev < 0, -level, level)
         level[act_code < 0] = 0
         self._count_shadow(t, lat, act_code, level, known)
         code = act_code * 16 + (level + 2) * 2 + known  # unique per (activity, level, known)
@@ -129,7 +129,6 @@ class StaticDetector:
         known = np.zeros(t.size, dtype=bool)
         if t.size == 0:
             return base, known
-        usable = (code >= 0) & np.isfinite(lat)
         block = np.floor(t / BLOCK_S)
         new = np.r_[True, block[1:] != block[:-1]]
         block_of = np.cumsum(new) - 1
@@ -148,15 +147,16 @@ class StaticDetector:
             n0 = int(np.searchsorted(block_of, 1))
             for a in range(n_act):
                 idx = np.flatnonzero(code[:n0] == a)
-                self._open_second(a, idx, lat, usable, bool(resets[0, a]), base, known)
+                self._open_second(a, idx, lat, bool(resets[0, a]), base, known)
             if n_blocks > 1:
                 self._commit()
         else:
             self._commit()
         for a in range(n_act):
             idx = np.flatnonzero(code == a)
-            idx = idx[block_of[idx] >= first]
-            self._seconds_of(a, idx, block_of[idx], lat, usable, resets[:, a], first, base, known)
+            if first:
+                idx = idx[block_of[idx] >= first]
+            self._seconds_of(a, idx, block_of[idx], lat, resets[:, a], first, base, known)
         self._block = float(block[-1])
         return base, known
 
@@ -165,7 +165,6 @@ class StaticDetector:
         a: int,
         idx: NDArray[np.intp],
         lat: FloatArray,
-        usable: NDArray[np.bool_],
         reset: bool,
         base: FloatArray,
         known: NDArray[np.bool_],
@@ -174,7 +173,7 @@ class StaticDetector:
         base[idx] = self._base[a]
         known[idx] = self._known[a]
         v = lat[idx]
-        keep = usable[idx] & (np.abs(v - self._base[a]) < self._keep_below[a])
+        keep = np.isfinite(v) & (np.abs(v - self._base[a]) < self._keep_below[a])
         if keep.any():
             self._pending[a].append(v[keep])
         if reset:
@@ -186,7 +185,6 @@ class StaticDetector:
         idx: NDArray[np.intp],
         block_of: NDArray[np.intp],
         lat: FloatArray,
-        usable: NDArray[np.bool_],
         resets: NDArray[np.bool_],
         first: int,
         base: FloatArray,
@@ -204,7 +202,7 @@ class StaticDetector:
         last_open = n_blocks - 1  # the chunk's last second stays open (it may go on)
         bounds = np.searchsorted(block_of, np.arange(n_blocks + 1))
         v_all = lat[idx]
-        ok_all = usable[idx]
+        ok_all = np.isfinite(v_all)
         bins_all = _bins(np.where(ok_all, v_all, 0.0))
         reset_at = np.flatnonzero(resets[first:]) + first
         # The end of each run of consecutive resetting seconds: after the first, the
@@ -324,7 +322,7 @@ class StaticDetector:
     ) -> None:
         """Count spans a neutral-referenced threshold would have flagged and this does not."""
         p = self.p
-        tilted = (act >= 0) & (np.abs(np.nan_to_num(lat)) >= p.static_threshold_deg)
+        tilted = (act >= 0) & (np.abs(lat) >= p.static_threshold_deg)  # NaN: not tilted
         tilted &= np.abs(level) < 2
         key = np.where(tilted, (act + 1) * np.sign(lat), 0).astype(np.intp)
         breaks = np.nonzero(key[1:] != key[:-1])[0] + 1

@@ -91,17 +91,21 @@ class StaticDetector:
             rebaseline = np.zeros(t.size, dtype=bool)
         base, known = self._baselines(t, lat, act_code, rebaseline)
         dev = lat - base
-        entry = np.where(known, p.static_threshold_deg, p.static_unknown_baseline_deg)
-        release = entry - (p.static_threshold_deg - p.static_release_deg)
         mag = np.abs(dev)  # NaN: level 0
-        level = (mag >= entry).astype(np.intp) + (mag >= release)  # entry >= release
-        level = np.where(dev < 0, -level, level)
+        entry_deg = (p.static_threshold_deg, p.static_unknown_baseline_deg)  # known, unknown
+        drop_deg = p.static_threshold_deg - p.static_release_deg
+        # One-byte arrays (not per-sample thresholds): these are whole-session arrays.
+        level = np.where(known, mag >= entry_deg[0], mag >= entry_deg[1]).astype(np.int8)
+        level += np.where(known, mag >= entry_deg[0] - drop_deg, mag >= entry_deg[1] - drop_deg)
+        level[dev < 0] *= -1
         level[act_code < 0] = 0
         self._count_shadow(t, lat, act_code, level, known)
-        code = act_code * 16 + (level + 2) * 2 + known  # unique per (activity, level, known)
-        breaks = (
-            np.nonzero((code[1:] != code[:-1]) | (np.diff(t) > p.static_max_interruption_s))[0] + 1
-        )
+        # A new run where the activity, the level or whether the baseline is known change.
+        new = np.diff(t) > p.static_max_interruption_s
+        new |= act_code[1:] != act_code[:-1]
+        new |= level[1:] != level[:-1]
+        new |= known[1:] != known[:-1]
+        breaks = np.nonzero(new)[0] + 1
         bounds = np.concatenate(([0], breaks, [t.size]))
         for i, j in itertools.pairwise(bounds.tolist()):
             self._run(
@@ -317,14 +321,15 @@ class StaticDetector:
         t: FloatArray,
         lat: FloatArray,
         act: NDArray[np.intp],
-        level: NDArray[np.intp],
+        level: NDArray[np.int8],
         known: NDArray[np.bool_],
     ) -> None:
         """Count spans a neutral-referenced threshold would have flagged and this does not."""
         p = self.p
         tilted = (act >= 0) & (np.abs(lat) >= p.static_threshold_deg)  # NaN: not tilted
         tilted &= np.abs(level) < 2
-        key = np.where(tilted, (act + 1) * np.sign(lat), 0).astype(np.intp)
+        key = np.where(tilted, act + 1, 0)  # tilted: lat is not 0
+        key[lat < 0] *= -1
         breaks = np.nonzero(key[1:] != key[:-1])[0] + 1
         for i, j in itertools.pairwise([0, *breaks.tolist(), t.size]):
             k = int(key[i])

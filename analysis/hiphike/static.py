@@ -135,7 +135,8 @@ class StaticDetector:
             return base, known
         block = np.floor(t / BLOCK_S)
         new = np.r_[True, block[1:] != block[:-1]]
-        block_of = np.cumsum(new) - 1
+        block_of = np.cumsum(new)
+        block_of -= 1
         n_blocks = int(block_of[-1]) + 1
         # Per second: whether it resets the baseline of each activity (every one but
         # that of the activity held: sitting resets standing).

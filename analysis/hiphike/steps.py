@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -91,17 +92,17 @@ def step_obliquities(
     i0, i1 = np.searchsorted(time_s, t0), np.searchsorted(time_s, t1)
     finite = np.isfinite(lateral_tilt_deg)
     lat0 = np.where(finite, lateral_tilt_deg, 0.0)
-    c_sum = np.concatenate(([0.0], np.cumsum(lat0)))
-    c_n = np.concatenate(([0], np.cumsum(finite)))
-    c_walk = np.concatenate(([0], np.cumsum(gait_activity)))
+    c_sum = _cumsum0(lat0, np.float64)
+    c_n = _cumsum0(finite, np.int64)
+    c_walk = _cumsum0(gait_activity, np.int64)
     total = c_sum[i1] - c_sum[i0]
     count = c_n[i1] - c_n[i0]
     # Extremes per step: consecutive steps tile the time axis, so reduceat over the
     # interleaved boundaries works (a sentinel makes the last boundary a valid index).
     bounds = np.empty(2 * t0.size, dtype=np.intp)
     bounds[0::2], bounds[1::2] = i0, i1
-    hi_src = np.append(np.where(finite, lateral_tilt_deg, -np.inf), -np.inf)
-    lo_src = np.append(np.where(finite, lateral_tilt_deg, np.inf), np.inf)
+    hi_src = _padded(lateral_tilt_deg, ~finite, -np.inf)
+    lo_src = _padded(lateral_tilt_deg, ~finite, np.inf)
     hi = np.maximum.reduceat(hi_src, bounds)[0::2]
     lo = np.minimum.reduceat(lo_src, bounds)[0::2]
     empty = count == 0
@@ -158,3 +159,20 @@ def step_obliquities(
         )
         for k in range(t0.size)
     ]
+
+
+def _cumsum0(x: NDArray[Any], dtype: type[np.generic]) -> NDArray[Any]:
+    """``concatenate(([0], cumsum(x)))`` without the copy (whole-session arrays)."""
+    out = np.empty(x.size + 1, dtype=dtype)
+    out[0] = 0
+    np.cumsum(x, out=out[1:])
+    return out
+
+
+def _padded(x: FloatArray, bad: NDArray[np.bool_], fill: float) -> FloatArray:
+    """``append(where(bad, fill, x), fill)`` without the copy (whole-session arrays)."""
+    out = np.empty(x.size + 1)
+    out[:-1] = x
+    out[:-1][bad] = fill
+    out[-1] = fill
+    return out

@@ -61,7 +61,7 @@ from recordings.json_safe import finite_json
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.analysis/1"
 #: Bump when results change for the same input (invalidates the review window's cache).
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 ACTIVITIES = ("standing", "walking", "sitting", "lying", "transition", "unknown")
 Progress = Callable[[float, str], None]
 
@@ -241,6 +241,7 @@ class SessionResult:
             self._ic_time_s,
             self._ic_side,
             params,
+            self.turns,
         )
         labels = hip_hike_labels(self.time_s, episodes)
         return _replace(
@@ -360,6 +361,7 @@ def hip_hikes_and_swings(
     ic_time_s: FloatArray,
     ic_side: NDArray[np.str_],
     params: HipHikeParams,
+    turns: list[dict[str, float]] | None = None,
 ) -> tuple[list[HipHikeEpisode], pd.DataFrame, dict[str, int]]:
     """Hip-hike episodes, the swing side's mid-swing height per step, suppressed flags.
 
@@ -367,9 +369,11 @@ def hip_hikes_and_swings(
     ``swing_side`` and ``elevation_deg`` (+ = swing side raised above the stride's mean;
     normal gait drops it by a few degrees). Invalid steps (pauses, unknown sides) are left
     out. The suppressed flags are counted by reason (JSON ``hip_hike_suppressed``).
+    Gait strides overlapping one of ``turns`` (``{"start_s", "end_s", ...}``) are left out.
     """
+    spans = [(t["start_s"], t["end_s"]) for t in turns or ()]
     episodes, steps, suppressed = analyze_hip_hikes(
-        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params
+        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params, turns=spans
     )
     rows = [
         (0.5 * (st.start_s + st.end_s), st.swing_side, st.elevation_deg)
@@ -947,8 +951,9 @@ def _finish(
     )
     report(0.85, "hip-hiking")
     params = hip_hike_params or HipHikeParams()
+    turns = _turns(rec, q)
     episodes, swings, suppressed = hip_hikes_and_swings(
-        rec.time_s, lateral, act.labels, ic_t, ic_side, params
+        rec.time_s, lateral, act.labels, ic_t, ic_side, params, turns
     )
     result = SessionResult(
         source=source,
@@ -976,7 +981,7 @@ def _finish(
         hip_hike_params=params,
         notes=notes,
         hip_hike_suppressed=suppressed,
-        turns=_turns(rec, q),
+        turns=turns,
         _ic_time_s=ic_t,
         _ic_side=ic_side,
     )

@@ -1,6 +1,9 @@
 """Hip-hike flag thresholds chosen leave-one-person-out on real healthy people (issue 15).
 
-Run by hand: ``.venv/bin/python bench/tune_flags.py [--before REV] [--quick]``.
+Run by hand: ``.venv/bin/python bench/tune_flags.py [--before REV] [--quick] [--ignore-turns]``.
+The detector gets each session's own turns (``SessionResult.turns``: gait strides
+overlapping one are left out); ``--ignore-turns`` runs it without them, for the rule's
+before/after from the same analysed sessions.
 
 Every HAPT session (15 healthy people, video labels) goes through the command line's
 analysis (``analysis.session.analyze``: orientation, calibration, tilt, activity, gait);
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -85,6 +88,8 @@ class Session:
     ic_side: NDArray[np.str_]
     segments: list[dict[str, Any]]
     true: list[HipHikeEpisode]
+    #: ``(start_s, end_s)`` of the session's turns (empty with ``--ignore-turns``).
+    turns: list[tuple[float, float]] = field(default_factory=list)
 
 
 Detector = Callable[[Session, HipHikeParams | None], list[Any]]
@@ -93,7 +98,7 @@ Detector = Callable[[Session, HipHikeParams | None], list[Any]]
 def new_detector(s: Session, params: HipHikeParams | None) -> list[HipHikeEpisode]:
     """This tree's detector."""
     args = (s.time_s, s.lateral_tilt_deg, s.activity, s.ic_time_s, s.ic_side, params)
-    return analyze_hip_hikes(*args).episodes
+    return analyze_hip_hikes(*args, turns=s.turns).episodes
 
 
 def old_detector(rev: str) -> Detector:
@@ -141,6 +146,7 @@ def hapt(root: Path | None = None) -> list[Session]:
                 r._ic_side,
                 labels["segments"],
                 [],
+                _turn_spans(r),
             )
         )
     return out
@@ -162,9 +168,17 @@ def mobgap() -> list[Session]:
                 r._ic_side,
                 [],
                 [],
+                _turn_spans(r),
             )
         )
     return out
+
+
+IGNORE_TURNS = False  # --ignore-turns: the detector without the turn rule, for comparison
+
+
+def _turn_spans(r: Any) -> list[tuple[float, float]]:
+    return [] if IGNORE_TURNS else [(t["start_s"], t["end_s"]) for t in r.turns]
 
 
 def simulated(quick: bool) -> list[Session]:
@@ -213,6 +227,7 @@ def simulated(quick: bool) -> list[Session]:
                 r._ic_side,
                 [],
                 true,
+                _turn_spans(r),
             )
         )
     return out
@@ -356,7 +371,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", default=BEFORE_REV, help="commit of the 'before' detector")
     ap.add_argument("--quick", action="store_true", help="fewer simulated sessions")
+    ap.add_argument(
+        "--ignore-turns", action="store_true", help="leave the turn list out (the rule's 'before')"
+    )
     args = ap.parse_args()
+    global IGNORE_TURNS
+    IGNORE_TURNS = args.ignore_turns
     real = hapt()
     sim = simulated(args.quick)
     people = sorted({s.person for s in real})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter, deque
+from collections.abc import Sequence
 
 from analysis.hiphike.params import HipHikeParams
 from analysis.hiphike.results import HipHikeEpisode, Span, StepObliquity, confidence
@@ -18,6 +19,7 @@ LEVEL_OFFSET_DEG = 1.0
 SUPPRESSED_OFFSET = "gait: steady sideways offset, not a rise in the swing"
 SUPPRESSED_HABITUAL = "gait: within this person's usual left/right swing asymmetry"
 SUPPRESSED_SHORT = "gait: raised swing in too few strides in a row"
+SUPPRESSED_TURN = "gait: raised swing while turning (the pelvis leans into the turn)"
 
 
 class GaitDetector:
@@ -28,10 +30,24 @@ class GaitDetector:
     stride - clipped), reaches
     ``gait_asymmetry_deg`` towards its side and its elevation above the stride mean
     reaches ``gait_elevation_deg``.
+
+    A stride that overlaps a turn (``turns``: ``(start_s, end_s)`` in time order) is left
+    out: turning, the pelvis rotates and leans into the turn, and on real healthy people
+    (HAPT, held out) every remaining gait flag lay on a stair landing's turn. Such a
+    stride counts as not hiked - a miss, so an open run bridges up to
+    ``gait_max_missed_strides`` of them and a longer turn ends it - and does not enter
+    the person's baseline. A would-be flag it prevents is counted under
+    ``SUPPRESSED_TURN``. Bridging every turning stride instead (a turn neither raising
+    nor ending a run) joined the strides of two stair flights across their landing:
+    held out on HAPT (``bench/tune_flags.py``) 6.2 upstairs flags/h against 0.0 as a miss.
     """
 
-    def __init__(self, params: HipHikeParams) -> None:
+    def __init__(self, params: HipHikeParams, turns: Sequence[tuple[float, float]] = ()) -> None:
         self.p = params
+        self._turns = sorted((float(a), float(b)) for a, b in turns)
+        self._turn_i = 0
+        self._turn_hits = {"left": 0, "right": 0}  # would-be hiked strides in a row
+        self._turn_seen = {"left": False, "right": False}  # ... of which one was turning
         self.runs: dict[str, Span] = {}
         self.prev: StepObliquity | None = None
         self.closed: list[HipHikeEpisode] = []
@@ -57,7 +73,7 @@ class GaitDetector:
     def push(self, step: StepObliquity) -> None:
         """Evaluate the next step (steps come in time order)."""
         p = self.p
-        self.prev = step
+        prev, self.prev = self.prev, step
         if not step.valid:
             self._reset_shadow()
             self.close_all()
@@ -68,8 +84,15 @@ class GaitDetector:
         beyond = step.asymmetry_deg - sign * baseline
         raised = step.elevation_deg >= p.gait_elevation_deg
         hiked = raised and beyond >= p.gait_asymmetry_deg  # NaN compares False
-        self._count_shadow(step, side, hiked, raised)
-        if math.isfinite(step.asymmetry_deg):
+        # The stride is this step and the one before it (its asymmetry spans both).
+        stride_start = prev.start_s if prev is not None and prev.valid else step.start_s
+        turning = self._turning(stride_start, step.end_s)
+        self._count_turn(side, hiked, turning=turning)
+        if turning:
+            hiked = False  # a miss: one turning stride is bridged, a longer turn ends the run
+        else:
+            self._count_shadow(step, side, hiked, raised)
+        if math.isfinite(step.asymmetry_deg) and not turning:
             value = sign * step.asymmetry_deg
             self._history.append(value)
             bisect.insort(self._sorted, value)
@@ -115,11 +138,34 @@ class GaitDetector:
             else:
                 counts[side] = 0
 
+    def _turning(self, start_s: float, end_s: float) -> bool:
+        turns = self._turns
+        while self._turn_i < len(turns) and turns[self._turn_i][1] <= start_s:
+            self._turn_i += 1  # steps come in time order: past turns are never needed again
+        return self._turn_i < len(turns) and turns[self._turn_i][0] < end_s
+
+    def _count_turn(self, side: str, hiked: bool, *, turning: bool) -> None:
+        if not hiked:
+            if not turning:
+                self._turn_hits[side], self._turn_seen[side] = 0, False
+            return
+        self._turn_hits[side] += 1
+        self._turn_seen[side] |= turning
+        if (
+            self._turn_seen[side]
+            and self._turn_hits[side] >= self.p.gait_min_strides
+            and not self._confirmed(side)
+        ):
+            self.suppressed[SUPPRESSED_TURN] += 1
+            self._turn_hits[side], self._turn_seen[side] = 0, False
+
     def _confirmed(self, side: str) -> bool:
         run = self.runs.get(side)
         return run is not None and run.confirmed
 
     def _reset_shadow(self) -> None:
+        self._turn_hits = {"left": 0, "right": 0}
+        self._turn_seen = {"left": False, "right": False}
         for counts in self._shadow.values():
             counts["left"] = counts["right"] = 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -35,6 +36,12 @@ class HipHikeTracker:
         is closed when no contact has come for ``max_step_s + max_ic_delay_s`` (the step
         to the next contact would be too long to continue it).
         Contacts reported later than this are treated as after a pause.
+    record_steps : bool
+        Keep every evaluated step in ``steps``.
+    turns : sequence of (float, float)
+        ``(start_s, end_s)`` of the session's turns (batch only: the live path has no turn
+        list and leaves turning strides in); strides overlapping one are left out of the
+        gait detection (:class:`analysis.hiphike.gait.GaitDetector`).
     """
 
     def __init__(
@@ -43,6 +50,7 @@ class HipHikeTracker:
         *,
         max_ic_delay_s: float = 3.0,
         record_steps: bool = False,
+        turns: Sequence[tuple[float, float]] = (),
     ) -> None:
         if max_ic_delay_s < 0:
             raise ValueError(f"max_ic_delay_s must not be negative; got {max_ic_delay_s}.")
@@ -52,7 +60,7 @@ class HipHikeTracker:
         self.steps: list[StepObliquity] = []
         self._record_steps = record_steps
         self._static = StaticDetector(self.params)
-        self._gait = GaitDetector(self.params)
+        self._gait = GaitDetector(self.params, turns)
         self._t = np.empty(0)
         self._lat = np.empty(0)
         self._walk = np.empty(0, dtype=bool)
@@ -222,6 +230,8 @@ def detect_hip_hikes(
     ic_time_s: ArrayLike,
     ic_side: ArrayLike,
     params: HipHikeParams | None = None,
+    *,
+    turns: Sequence[tuple[float, float]] = (),
 ) -> list[HipHikeEpisode]:
     """Hip-hike episodes of a whole recording.
 
@@ -240,6 +250,9 @@ def detect_hip_hikes(
         Their sides, ``"left"`` / ``"right"`` (``"unknown"`` breaks a run of strides).
     params : HipHikeParams, optional
         Thresholds (defaults: see :class:`HipHikeParams`).
+    turns : sequence of (float, float)
+        ``(start_s, end_s)`` of the turns (:func:`analysis.gait.turns.detect_turns`);
+        gait strides overlapping one are left out (counted as suppressed).
 
     Returns
     -------
@@ -252,7 +265,7 @@ def detect_hip_hikes(
         On inconsistent lengths or non-increasing times.
     """
     return detect_hip_hikes_and_steps(
-        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params
+        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params, turns=turns
     )[0]
 
 
@@ -263,9 +276,13 @@ def detect_hip_hikes_and_steps(
     ic_time_s: ArrayLike,
     ic_side: ArrayLike,
     params: HipHikeParams | None = None,
+    *,
+    turns: Sequence[tuple[float, float]] = (),
 ) -> tuple[list[HipHikeEpisode], list[StepObliquity]]:
     """:func:`detect_hip_hikes` plus every step it evaluated (for per-step reports)."""
-    found = analyze_hip_hikes(time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params)
+    found = analyze_hip_hikes(
+        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params, turns=turns
+    )
     return found.episodes, found.steps
 
 
@@ -294,9 +311,11 @@ def analyze_hip_hikes(
     ic_time_s: ArrayLike,
     ic_side: ArrayLike,
     params: HipHikeParams | None = None,
+    *,
+    turns: Sequence[tuple[float, float]] = (),
 ) -> HipHikeAnalysis:
     """:func:`detect_hip_hikes` with the steps evaluated and the flags suppressed."""
-    tracker = HipHikeTracker(params, max_ic_delay_s=math.inf, record_steps=True)
+    tracker = HipHikeTracker(params, max_ic_delay_s=math.inf, record_steps=True, turns=turns)
     tracker.update(time_s, lateral_tilt_deg, activity, ic_time_s, ic_side)
     tracker.finish()
     episodes = sorted(tracker.episodes, key=lambda e: e.start_s)

@@ -127,6 +127,13 @@ _SUPPRESSED_TEXT: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "The swing side rose in fewer than {gait_min_strides} strides in a row: single "
         "steps (a turn, uneven ground), not a hip-hiking gait.",
     ),
+    (
+        _reason_pattern(hiphike_gait.SUPPRESSED_TURN),
+        "while turning",
+        "The swing side rose during a turn (a change of heading of 45° or more, e.g. a "
+        "stair landing). Turning, the pelvis rotates and leans into the turn, so these "
+        "strides are not judged as hip hiking.",
+    ),
 )
 
 

@@ -7,6 +7,11 @@ hikes (checked by that script; the simulator tests check the defaults), and the 
 rates are asserted. The full grid's choice on all 15 people is ``HipHikeParams``' defaults.
 Measured when written (commit after 68e0ecb): level walking 0.0 gait flags/h, stairs up
 15.6 / down 6.9 per hour, sitting+standing 9.5 static flags/h (before: 154, 202, 251, 93).
+With the strides overlapping a turn left out (issue 15 item 2; the sessions' own turns):
+level 2.9, up 0.0, down 0.0 gait flags/h, static 3.2/h. Every stair flag had lain on a
+landing's turn; with them gone, one fold (user01 held out) now ties at zero on the other
+14 people with 5 strides instead of 8 and, held out, raises one level-walking flag 4 s
+after a 180 deg turn (26/h of that person's level walking) - hence level 0.0 -> 2.9.
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ STATIC_GRID = {
 }
 # Achieved held-out figures plus a small margin (flags per hour; one flag in the ~20 min
 # of labelled level walking is 3/h, in the ~38 min of sitting+standing 1.6/h).
-MAX_LEVEL_PER_H = 2.0
-MAX_UPSTAIRS_PER_H = 20.0
-MAX_DOWNSTAIRS_PER_H = 10.0
+MAX_LEVEL_PER_H = 3.5
+MAX_UPSTAIRS_PER_H = 2.0
+MAX_DOWNSTAIRS_PER_H = 2.0
 MAX_STATIC_PER_H = 10.0
 
 
@@ -47,7 +52,13 @@ def _held_out(sessions: list[Session], spec: dict, objective: str) -> dict[str, 
         by_person: dict[str, list[dict[str, float]]] = {}
         for s in sessions:
             found = analyze_hip_hikes(
-                s.time_s, s.lateral_tilt_deg, s.activity, s.ic_time_s, s.ic_side, params
+                s.time_s,
+                s.lateral_tilt_deg,
+                s.activity,
+                s.ic_time_s,
+                s.ic_side,
+                params,
+                turns=s.turns,
             ).episodes
             by_person.setdefault(s.person, []).append(counts(s, found))
         per_combo.append(by_person)
@@ -81,7 +92,8 @@ def test_defaults_flag_less_than_the_neutral_referenced_detector(sessions):
     suppressed = 0
     rows = []
     for s in sessions:
-        found = analyze_hip_hikes(s.time_s, s.lateral_tilt_deg, s.activity, s.ic_time_s, s.ic_side)
+        args = (s.time_s, s.lateral_tilt_deg, s.activity, s.ic_time_s, s.ic_side)
+        found = analyze_hip_hikes(*args, turns=s.turns)
         for e in found.episodes:
             flags[e.kind] += 1
             assert 0 < e.confidence <= 1 and e.side in e.reason

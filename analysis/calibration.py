@@ -30,6 +30,7 @@ from scipy.signal import butter, sosfiltfilt
 from analysis import quaternion as quat
 from analysis.motion import GRAVITY_MPS2, spans, still_mask, walking_mask
 from recordings import InputError
+from recordings.io import check_input_file
 
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.calibration/1"
@@ -223,6 +224,7 @@ def load_calibration(path: str | os.PathLike[str]) -> Calibration:
         names the file and the reason in one line.
     """
     name = str(path)
+    check_input_file(path, expected="a calibration file (.json)")  # a pipe would block
     try:
         with open(path, "rb") as f:
             raw = f.read(_MAX_CALIBRATION_BYTES + 1)

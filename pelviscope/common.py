@@ -89,26 +89,22 @@ def write_each(
     return failed
 
 
-def check_input_file(path: Path) -> None:
+def check_input_file(path: Path, *, expected: str = "a recording or CSV file") -> None:
     """Refuse an input that is missing, a folder, or not a regular file (a pipe would block).
+
+    :func:`recordings.io.check_input_file`, with the command line's word for a folder.
 
     Raises
     ------
     recordings.InputError
         One line naming the file and what it is instead.
     """
-    import stat
-
     from recordings.errors import InputError
+    from recordings.io import check_input_file
 
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise InputError(str(path), "", "file not found") from None
-    if stat.S_ISDIR(mode):
-        raise InputError(str(path), "", "is a folder, expected a recording or CSV file")
-    if not stat.S_ISREG(mode):
-        raise InputError(str(path), "", "not a regular file (a device, pipe or socket)")
+    if path.is_dir():
+        raise InputError(str(path), "", f"is a folder, expected {expected}")
+    check_input_file(path, expected=expected)
 
 
 def load_calibration(path: Path) -> Calibration:
@@ -121,5 +117,5 @@ def load_calibration(path: Path) -> Calibration:
     """
     from analysis.calibration import load_calibration
 
-    check_input_file(path)  # a pipe would block the read
+    check_input_file(path, expected="a calibration file (.json)")  # a pipe would block
     return load_calibration(path)

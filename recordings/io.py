@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from recordings.csv_io import read_csv
@@ -10,6 +11,8 @@ from recordings.data import Recording
 from recordings.errors import InputError
 from recordings.format import MAGIC, Allocator, read_recording
 
+#: What :func:`load` reads, for messages.
+INPUT_KINDS = "a recording (.psrec) or CSV file"
 #: Extensions read as CSV without sniffing.
 CSV_EXTENSIONS = frozenset({".csv", ".txt"})
 
@@ -22,6 +25,30 @@ def _looks_like_text(head: bytes) -> bool:
     except UnicodeDecodeError as exc:
         return exc.start >= len(head) - 3  # a multi-byte character cut by the sniff window
     return True
+
+
+def check_input_file(path: str | os.PathLike[str], *, expected: str = INPUT_KINDS) -> None:
+    """Refuse an input that is missing, a directory, or not a regular file.
+
+    A pipe or a device would block a reader (or never end), so it is refused before
+    anything is read.
+
+    Raises
+    ------
+    InputError
+        One line naming the file and what it is instead of ``expected``.
+    """
+    name = str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(name, "", "file not found") from None
+    except OSError as exc:
+        raise InputError(name, "", f"cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(name, "", f"is a directory, expected {expected}")
+    if not stat.S_ISREG(mode):
+        raise InputError(name, "", "not a regular file (a device, pipe or socket)")
 
 
 def load(
@@ -60,8 +87,7 @@ def load(
     """
     name = str(path)
     p = Path(path)
-    if p.is_dir():
-        raise InputError(name, "", "is a directory, expected a recording (.psrec) or CSV file")
+    check_input_file(p)
     try:
         with open(p, "rb") as f:
             head = f.read(4096)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from analysis.calibration import MAX_STANDING_TILT_DEG
 from analysis.orientation import GYR_MAX_RPS
 from recordings import Gap, InputError, Recording
-from recordings.plausibility import limits
+from recordings.plausibility import bad_rows, limits
 
 FloatArray = NDArray[np.float64]
 
@@ -109,9 +109,9 @@ def impossible_samples(
         True for each sample to leave out.
     """
     acc_lim, gyr_lim = sample_limits(meta)
-    bad = _impossible(np.asarray(acc_mps2, dtype=float), acc_lim)
+    bad = bad_rows(np.asarray(acc_mps2, dtype=float), acc_lim)
     if gyr_rps is not None:
-        bad |= _impossible(np.asarray(gyr_rps, dtype=float), gyr_lim)
+        bad |= bad_rows(np.asarray(gyr_rps, dtype=float), gyr_lim)
     if time_s is not None:
         bad |= ~np.isfinite(np.asarray(time_s, dtype=float))
     return bad
@@ -192,11 +192,6 @@ def checked_recording(rec: Recording, source: str = "") -> Recording:
             f"{MAX_DURATION_S / 86400:g} days: a time stamp is wrong",
         )
     return rec if type(rec.rate_hz) is float else replace(rec, rate_hz=rate_hz)
-
-
-def _impossible(values: FloatArray, limit: float) -> NDArray[np.bool_]:
-    with np.errstate(invalid="ignore"):
-        return np.asarray(~(np.abs(values) <= limit).all(axis=1))
 
 
 def _check_scale(

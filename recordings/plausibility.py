@@ -66,8 +66,10 @@ def _within(values: NDArray[np.float64], limit: float) -> bool:
     return values.size == 0 or bool(values.max() <= limit and values.min() >= -limit)
 
 
-def _bad_rows(values: NDArray[np.float64], limit: float) -> NDArray[np.bool_]:
-    return np.asarray(~(np.abs(values) <= limit).all(axis=1))
+def bad_rows(values: NDArray[np.float64], limit: float) -> NDArray[np.bool_]:
+    """Rows of ``values`` (N, 3) with a component beyond ``+-limit`` or not a number."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(~(np.abs(values) <= limit).all(axis=1))
 
 
 def drop_implausible(rec: Recording, name: str) -> Recording:
@@ -96,10 +98,10 @@ def drop_implausible(rec: Recording, name: str) -> Recording:
     gyr_ok = gyr is None or _within(gyr, gyr_lim)
     if acc_ok and gyr_ok:
         return rec
-    acc_bad = np.zeros(rec.n_samples, dtype=bool) if acc_ok else _bad_rows(rec.acc_mps2, acc_lim)
+    acc_bad = np.zeros(rec.n_samples, dtype=bool) if acc_ok else bad_rows(rec.acc_mps2, acc_lim)
     bad = acc_bad.copy()
     if gyr is not None and not gyr_ok:
-        bad |= _bad_rows(gyr, gyr_lim)
+        bad |= bad_rows(gyr, gyr_lim)
     keep = ~bad
     first = int(np.flatnonzero(bad)[0])
     if acc_bad[first] or gyr is None:

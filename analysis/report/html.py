@@ -224,7 +224,10 @@ def _findings(result: SessionResult) -> list[str]:
             if not v.size:
                 continue
             raised = v >= thr
-            if raised.sum() >= result.hip_hike_params.gait_min_strides:
+            # Name the pattern only where the detector flagged it: it judges each stride
+            # against the person's own usual swing, over several strides in a row.
+            flagged = any(e["kind"] == "gait" and e["side"] == side for e in eps)
+            if flagged and raised.sum() >= result.hip_hike_params.gait_min_strides:
                 normal = v[~raised]
                 rest = (
                     f"; in the other steps it dropped (median {np.median(normal):+.1f}°)"
@@ -235,10 +238,16 @@ def _findings(result: SessionResult) -> list[str]:
                     f"During {side} swing the {side} side of the pelvis <b>rose</b> in {raised.sum()} of "
                     f"{v.size} steps (median {np.median(v[raised]):+.1f}°) – a hip-hiking pattern{rest}."
                 )
-            else:
+            elif np.median(v) <= 0:
                 out.append(
                     f"During {side} swing the {side} side of the pelvis dropped as in normal gait "
                     f"(median {np.median(v):+.1f}°, {v.size} steps)."
+                )
+            else:
+                out.append(
+                    f"During {side} swing the {side} side of the pelvis stayed at a median "
+                    f"{np.median(v):+.1f}° from the stride's mean ({v.size} steps): this "
+                    "person's usual pattern, not flagged as hip-hiking."
                 )
     for act in ("standing", "sitting"):
         if act in summary and summary[act]["anterior_tilt_deg"]["mean"] is not None:

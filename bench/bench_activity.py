@@ -24,8 +24,8 @@ from analysis.activity import ActivityTracker, classify_activity  # noqa: E402
 from analysis.calibration import calibrate_auto  # noqa: E402
 from analysis.orientation import estimate_quat_wxyz  # noqa: E402
 from analysis.tilt import pelvic_tilt_deg  # noqa: E402
-from firmware_bridge.simulator import simulate  # noqa: E402
-from firmware_bridge.simulator.presets import mixed_day  # noqa: E402
+from simulator import simulate  # noqa: E402
+from simulator.presets import mixed_day  # noqa: E402
 
 
 def main() -> None:

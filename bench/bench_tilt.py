@@ -18,8 +18,8 @@ from timing import best_of
 from analysis.calibration import calibrate_auto
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import TiltTracker, pelvic_tilt_deg
-from firmware_bridge.simulator import simulate
-from firmware_bridge.simulator.presets import mixed_day
+from simulator import simulate
+from simulator.presets import mixed_day
 
 
 def main() -> None:

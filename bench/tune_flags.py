@@ -185,7 +185,7 @@ def simulated(quick: bool) -> list[Session]:
     """The simulator's hike and turns sessions of the unit tests, plus whole-pipeline runs."""
     from scipy.spatial.transform import Rotation
 
-    from firmware_bridge.simulator import simulate
+    from simulator import simulate
     from tests.analysis.test_hiphike import _run, hike_scenario, turns_scenario
     from tests.analysis.test_session_simulated import HIKES
 

@@ -17,7 +17,7 @@ from firmware_bridge.emulator import EmulatedSensor, FaultConfig, emulated_sourc
 from firmware_bridge.profiles import all_profiles
 
 if TYPE_CHECKING:
-    from firmware_bridge.simulator import Scenario
+    from simulator import Scenario
 
 #: Address shown for the emulated sensor in the device list.
 EMULATED_ADDRESS = "emulated"
@@ -66,8 +66,8 @@ def simulated_signal(
 
     Parameters
     ----------
-    scenario : firmware_bridge.simulator.Scenario, optional
-        What the simulated person does; :func:`~firmware_bridge.simulator.presets.clinic_protocol`
+    scenario : simulator.Scenario, optional
+        What the simulated person does; :func:`~simulator.presets.clinic_protocol`
         by default.
     rate_hz : float
         Sampling rate.
@@ -76,8 +76,8 @@ def simulated_signal(
     seed : int
         Simulator seed.
     """
-    from firmware_bridge.simulator import ImuErrors, simulate
-    from firmware_bridge.simulator.presets import clinic_protocol
+    from simulator import ImuErrors, simulate
+    from simulator.presets import clinic_protocol
 
     errors = ImuErrors(packet_loss=0.0, rate_error_ppm=0.0, quantize=False)
     rec = simulate(scenario or clinic_protocol(), rate_hz=rate_hz, errors=errors,

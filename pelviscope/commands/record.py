@@ -77,8 +77,8 @@ def _check(args: argparse.Namespace) -> None:
 def _simulated_signal(rate_hz: float) -> tuple[FloatArray, FloatArray]:
     """A mixed-activity day from the pelvis simulator, or a synthetic signal as fallback."""
     try:
-        from firmware_bridge.simulator import ImuErrors, simulate
-        from firmware_bridge.simulator.presets import mixed_day
+        from simulator import ImuErrors, simulate
+        from simulator.presets import mixed_day
 
         errors = ImuErrors(packet_loss=0.0, rate_error_ppm=0.0, quantize=False)
         rec = simulate(mixed_day(600.0, seed=1), rate_hz=rate_hz, errors=errors, seed=1).recording

@@ -74,10 +74,10 @@ def _mount(text: str, seed: int) -> object:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sub-command."""
-    from firmware_bridge.simulator import ImuErrors, simulate
-    from firmware_bridge.simulator.presets import clinic_protocol, mixed_day
     from pelviscope.common import check_output, distinct_outputs, json_text, write_output
     from recordings import write_csv, write_recording
+    from simulator import ImuErrors, simulate
+    from simulator.presets import clinic_protocol, mixed_day
 
     if args.scenario != "clinic" and args.duration * args.rate_hz > MAX_SAMPLES:
         raise UsageError(

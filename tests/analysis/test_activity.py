@@ -18,8 +18,8 @@ from analysis.activity import (
 from analysis.calibration import calibrate_auto, mount_preset
 from analysis.orientation import OrientationParams, estimate_quat_wxyz
 from analysis.tilt import pelvic_tilt_deg
-from firmware_bridge.simulator import Lie, Scenario, Sit, Stand, Turn, Walk, simulate
-from firmware_bridge.simulator.presets import mixed_day
+from simulator import Lie, Scenario, Sit, Stand, Turn, Walk, simulate
+from simulator.presets import mixed_day
 from tests.conftest import require_data
 
 # Sitting, standing, walking at 82-125 spm with turns, lying, static hip-hikes.

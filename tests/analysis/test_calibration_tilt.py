@@ -17,7 +17,7 @@ from analysis.calibration import (
 )
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import TiltTracker, pelvic_tilt_deg
-from firmware_bridge.simulator import (
+from simulator import (
     SACRAL_MOUNT_QUAT_WXYZ,
     ImuErrors,
     Scenario,

@@ -9,7 +9,7 @@ from scipy.spatial.transform import Rotation
 from analysis import quaternion as quat
 from analysis.guided_calibration import GuidedCalibration, GuidedParams
 from analysis.orientation import OrientationTracker
-from firmware_bridge.simulator import Scenario, Sit, Stand, Walk, simulate
+from simulator import Scenario, Sit, Stand, Walk, simulate
 
 
 def _feed(scenario: Scenario, seed: int, mode: str = "walk", chunk: int = 25, params=None):

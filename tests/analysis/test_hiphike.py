@@ -32,9 +32,9 @@ from analysis.hiphike import (
 from analysis.hiphike import gait as hiphike_gait
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import pelvic_tilt_deg
-from firmware_bridge.simulator import Scenario, Sit, Stand, Turn, Walk, simulate
-from firmware_bridge.simulator.presets import mixed_day
-from firmware_bridge.simulator.trajectory import RAMP_S
+from simulator import Scenario, Sit, Stand, Turn, Walk, simulate
+from simulator.presets import mixed_day
+from simulator.trajectory import RAMP_S
 
 # ------------------------------------------------------------------------- sessions
 

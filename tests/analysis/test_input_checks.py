@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from analysis.calibration import Calibration, CalibrationError, load_calibration, mount_preset
 from analysis.session import analyze, analyze_recording
-from firmware_bridge.simulator import Lie, Scenario, Sit, Stand, Walk, simulate
 from recordings import InputError, Recording, write_recording
+from simulator import Lie, Scenario, Sit, Stand, Walk, simulate
 from tests.conftest import require_data
 
 RATE_HZ = 100.0

@@ -21,8 +21,8 @@ from scipy.spatial.transform import Rotation
 from analysis import parallel, session
 from analysis.session import analyze_recording, auto_workers, cut_points
 from analysis.tilt import pelvic_tilt_deg
-from firmware_bridge.simulator import simulate
-from firmware_bridge.simulator.presets import mixed_day
+from simulator import simulate
+from simulator.presets import mixed_day
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from analysis.session import analyze_recording
-from firmware_bridge.simulator import ImuErrors, Scenario, Sit, Stand, Turn, Walk, simulate
-from firmware_bridge.simulator.presets import mixed_day
+from simulator import ImuErrors, Scenario, Sit, Stand, Turn, Walk, simulate
+from simulator.presets import mixed_day
 
 TOLERANCE_S = 0.2
 

@@ -11,7 +11,7 @@ from scipy.spatial.transform import Rotation
 
 from analysis.gait.turns import TurnParams, detect_turns, yaw_rate_dps
 from analysis.session import analyze_recording
-from firmware_bridge.simulator import Scenario, Stand, Turn, Walk, simulate
+from simulator import Scenario, Stand, Turn, Walk, simulate
 from tests.conftest import require_data
 
 RATE_HZ = 100.0

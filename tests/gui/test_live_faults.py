@@ -19,13 +19,13 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from firmware_bridge.simulator import Scenario, Stand, Walk, simulate
 from firmware_bridge.source import Batch, SourceStatus, State
 from gui.live import sources
 from gui.live.model import LiveModel
 from gui.live.pipeline import LivePipeline
 from gui.live.settings import LiveSettings
 from recordings import load, write_recording
+from simulator import Scenario, Stand, Walk, simulate
 
 pytestmark = pytest.mark.gui
 RATE_HZ = 200.0

@@ -37,10 +37,10 @@ from analysis.hiphike import HipHikeEpisode, HipHikeTracker
 from analysis.orientation import estimate_quat_wxyz
 from analysis.session import SessionResult, analyze_recording
 from analysis.tilt import pelvic_tilt_deg
-from firmware_bridge.simulator import ImuErrors, simulate
-from firmware_bridge.simulator.presets import clinic_protocol
 from gui.live.pipeline import LivePipeline
 from recordings import Recording
+from simulator import ImuErrors, simulate
+from simulator.presets import clinic_protocol
 
 SEED = 7
 

@@ -15,10 +15,10 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from firmware_bridge.emulator import FaultConfig
-from firmware_bridge.simulator import Scenario, Stand, Walk
 from gui.live import sources
 from gui.live.model import LiveModel
 from gui.live.settings import LiveSettings
+from simulator import Scenario, Stand, Walk
 
 pytestmark = pytest.mark.gui
 RATE_HZ = 200.0

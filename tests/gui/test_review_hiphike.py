@@ -24,10 +24,10 @@ from analysis.hiphike import HipHikeParams
 from analysis.hiphike import gait as hiphike_gait
 from analysis.hiphike import static as hiphike_static
 from analysis.session import analyze_recording
-from firmware_bridge.simulator import Scenario, Sit, Stand, Walk, simulate
 from gui.review import cache
 from gui.review.model import ReviewModel, open_session, suppressed_items, suppressed_line
 from recordings import write_recording
+from simulator import Scenario, Sit, Stand, Walk, simulate
 
 pytest.importorskip("pytestqt")
 

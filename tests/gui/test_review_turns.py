@@ -12,10 +12,10 @@ import shutil
 import pytest
 from scipy.spatial.transform import Rotation
 
-from firmware_bridge.simulator import Scenario, Stand, Turn, Walk, simulate
 from gui.review import cache
 from gui.review.model import open_session
 from recordings import write_recording
+from simulator import Scenario, Stand, Turn, Walk, simulate
 
 pytest.importorskip("pytestqt")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from firmware_bridge.simulator import (
+from simulator import (
     ImuErrors,
     Lie,
     Scenario,
@@ -16,7 +16,7 @@ from firmware_bridge.simulator import (
     Walk,
     simulate,
 )
-from firmware_bridge.simulator.trajectory import GRAVITY_MPS2
+from simulator.trajectory import GRAVITY_MPS2
 
 FULL = Scenario(
     [

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from firmware_bridge.simulator.scenario import (
+from simulator.scenario import (
     Lie,
     Phase,
     Scenario,
@@ -27,7 +27,7 @@ from firmware_bridge.simulator.scenario import (
     activity_of,
     posture_of,
 )
-from firmware_bridge.simulator.smooth import FloatArray, SmoothSteps
+from simulator.smooth import FloatArray, SmoothSteps
 
 GRAVITY_MPS2 = 9.80665
 RAMP_S = 1.0  # duration of posture / gait-envelope ramps inside a phase

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_bridge.simulator.smooth import FloatArray
+from simulator.smooth import FloatArray
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,11 +9,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from firmware_bridge.simulator.imu import ImuErrors, corrupt, packet_mask, sample_instants_s
-from firmware_bridge.simulator.scenario import Scenario
-from firmware_bridge.simulator.smooth import FloatArray
-from firmware_bridge.simulator.trajectory import GRAVITY_MPS2, PelvisTrajectory
 from recordings.data import Gap, Recording
+from simulator.imu import ImuErrors, corrupt, packet_mask, sample_instants_s
+from simulator.scenario import Scenario
+from simulator.smooth import FloatArray
+from simulator.trajectory import GRAVITY_MPS2, PelvisTrajectory
 
 #: Upright sacral mount: sensor x up, y right, z anterior (the McRoberts MM+ convention).
 SACRAL_MOUNT_QUAT_WXYZ = tuple(

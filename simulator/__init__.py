@@ -2,14 +2,14 @@
 
 The ground-truth oracle of the tests and the signal source of the emulated sensor.
 
->>> from firmware_bridge.simulator import Scenario, Stand, Walk, simulate
+>>> from simulator import Scenario, Stand, Walk, simulate
 >>> session = simulate(Scenario([Stand(10), Walk(20)]), rate_hz=100, seed=1)
 >>> session.recording.acc_mps2.shape, session.truth.anterior_tilt_deg.shape
 """
 
-from firmware_bridge.simulator.imu import ImuErrors
-from firmware_bridge.simulator.scenario import Lie, Scenario, Sit, Stand, Turn, Walk
-from firmware_bridge.simulator.session import (
+from simulator.imu import ImuErrors
+from simulator.scenario import Lie, Scenario, Sit, Stand, Turn, Walk
+from simulator.session import (
     SACRAL_MOUNT_QUAT_WXYZ,
     Episode,
     SimulatedSession,

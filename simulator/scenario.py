@@ -2,7 +2,7 @@
 
 Example
 -------
->>> from firmware_bridge.simulator.scenario import Scenario, Stand, Walk, Sit, Turn
+>>> from simulator.scenario import Scenario, Stand, Walk, Sit, Turn
 >>> s = Scenario([Stand(8), Walk(20, turns=(Turn(at_s=10, angle_deg=180),)), Sit(30)])
 
 Postures of different kinds (standing/walking, sitting, lying) are joined by

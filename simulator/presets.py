@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_bridge.simulator.scenario import Lie, Phase, Scenario, Sit, Stand, Turn, Walk
+from simulator.scenario import Lie, Phase, Scenario, Sit, Stand, Turn, Walk
 
 
 def clinic_protocol() -> Scenario:

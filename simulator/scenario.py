@@ -100,6 +100,18 @@ class Walk:
         of dropping.
     hike_deg : float
         Elevation of the hiking side above level at mid-swing.
+    drop_side : {"left", "right"} or None
+        Excessive contralateral pelvic drop (Trendelenburg gait: weak hip abductors of
+        the stance leg): the pelvis on this side drops further than normal during its
+        own swing phase. The side is the side that DROPS (the swing side).
+    drop_deg : float
+        Extra drop of that side below the normal pattern at mid-swing, deg.
+    stride_cv : float
+        Extra stride-to-stride irregularity (slow rehab gait with a cane): each half
+        stride's timing is jittered at random (independent of the slow modulation every
+        walk has: stride CV ~2 % at 105 steps/min, ~4 % at 80), the two adding in
+        quadrature: 0.035 at 80 steps/min gives a stride CV of ~5-5.5 %. 0 (default)
+        leaves the gait exactly as before.
     obliquity_amp_deg, tilt_amp_deg, rotation_amp_deg : float
         Amplitudes of the normal pelvic obliquity (swing side drops), anterior tilt
         (two cycles per stride) and transverse rotation patterns.
@@ -113,6 +125,9 @@ class Walk:
     turns: tuple[Turn, ...] = ()
     hike_side: Side | None = None
     hike_deg: float = 5.0
+    drop_side: Side | None = None
+    drop_deg: float = 6.5
+    stride_cv: float = 0.0
     obliquity_amp_deg: float = 3.5
     tilt_amp_deg: float = 1.5
     rotation_amp_deg: float = 4.0
@@ -160,6 +175,12 @@ class Scenario:
             if isinstance(phase, Walk):
                 if not 40 <= phase.cadence_spm <= 160:
                     raise ValueError(f"phase {i}: cadence {phase.cadence_spm} spm is implausible")
+                if not 0.0 <= phase.stride_cv <= 0.1:
+                    raise ValueError(
+                        f"phase {i}: stride_cv {phase.stride_cv} must be between 0 and 0.1"
+                    )
+                if phase.drop_side is not None and phase.hike_side == phase.drop_side:
+                    raise ValueError(f"phase {i}: one side cannot both hike and drop")
                 for turn in phase.turns:
                     if turn.at_s < 1.5 or turn.at_s + turn.duration_s > phase.duration_s - 1.5:
                         raise ValueError(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 
 from simulator.scenario import (
     Lie,
@@ -58,6 +59,20 @@ class HikeTruth:
     end_s: float
 
 
+@dataclass(frozen=True)
+class DropTruth:
+    """An excessive pelvic drop (Trendelenburg) walk of the script; ``side`` drops."""
+
+    side: str
+    start_s: float
+    end_s: float
+
+
+#: Seed offset of the stride-irregularity draws (their own generator, so that sessions
+#: without irregularity keep every other random draw as before).
+_IRREGULAR_SEED = 0x6A17
+
+
 @dataclass
 class _Channels:
     tilt_deg: SmoothSteps = field(default_factory=SmoothSteps)
@@ -75,6 +90,10 @@ class _Channels:
     tilt_amp_deg: SmoothSteps = field(default_factory=lambda: SmoothSteps(1.5))
     rot_amp_deg: SmoothSteps = field(default_factory=lambda: SmoothSteps(4.0))
     hike_deg: SmoothSteps = field(default_factory=lambda: SmoothSteps(5.0))
+    drop_left: SmoothSteps = field(default_factory=SmoothSteps)
+    drop_right: SmoothSteps = field(default_factory=SmoothSteps)
+    drop_deg: SmoothSteps = field(default_factory=lambda: SmoothSteps(6.5))
+    irregular: SmoothSteps = field(default_factory=SmoothSteps)
 
 
 def _transition(ch: _Channels, a: Phase, b: Phase, t0: float, dur: float) -> None:
@@ -121,9 +140,16 @@ class PelvisTrajectory:
         self._stride_ph = rng.uniform(0, 2 * np.pi, size=5)
         self.segments: list[Segment] = []
         self.hikes: list[HikeTruth] = []
+        self.drops: list[DropTruth] = []
         self._ch = _Channels()
         self._compile()
         self.duration_s = self.segments[-1].end_s
+        self._jitter: CubicSpline | None = None
+        if any(isinstance(p, Walk) and p.stride_cv > 0 for p in scenario.phases):
+            # Random timing offsets (in strides) at every half stride, smooth in between.
+            n = int(self._ch.cadence_sps.integral(np.array([self.duration_s]))[0] * 2) + 8
+            knots = np.random.default_rng([seed, _IRREGULAR_SEED]).standard_normal(n)
+            self._jitter = CubicSpline(0.5 * np.arange(n) - 2.0, knots)
         self.initial_contacts_s = np.empty(0)
         self.initial_contacts_s, self.initial_contact_sides = self._find_contacts()
 
@@ -160,6 +186,8 @@ class PelvisTrajectory:
                 self.hikes.append(HikeTruth(side, "static", activity_of(phase), t, end))
             if isinstance(phase, Walk) and phase.hike_side is not None:
                 self.hikes.append(HikeTruth(phase.hike_side, "gait", "walking", t, end))
+            if isinstance(phase, Walk) and phase.drop_side is not None:
+                self.drops.append(DropTruth(phase.drop_side, t, end))
             prev = phase
             t = end
 
@@ -178,6 +206,12 @@ class PelvisTrajectory:
         ch.gait.ramp_to(1.0, t0, RAMP_S)
         ch.hike_left.ramp_to(1.0 if w.hike_side == "left" else 0.0, t0, RAMP_S)
         ch.hike_right.ramp_to(1.0 if w.hike_side == "right" else 0.0, t0, RAMP_S)
+        ch.drop_deg.ramp_to(w.drop_deg, t0, RAMP_S)
+        ch.drop_left.ramp_to(1.0 if w.drop_side == "left" else 0.0, t0, RAMP_S)
+        ch.drop_right.ramp_to(1.0 if w.drop_side == "right" else 0.0, t0, RAMP_S)
+        # Knots of unit variance at every half stride: a stride (two knot intervals) varies
+        # by sqrt(2) times the knot scale, hence stride_cv / sqrt(2).
+        ch.irregular.ramp_to(w.stride_cv / np.sqrt(2.0), t0, RAMP_S)
         ch.speed_mps.ramp_to(w.speed_mps, t0, RAMP_S)
         for turn in w.turns:
             ts = t0 + turn.at_s
@@ -187,7 +221,14 @@ class PelvisTrajectory:
                 w.speed_mps, ts + 0.75 * turn.duration_s, 0.5 + 0.25 * turn.duration_s
             )
         if to_rest:
-            for c in (ch.gait, ch.speed_mps, ch.hike_left, ch.hike_right):
+            for c in (
+                ch.gait,
+                ch.speed_mps,
+                ch.hike_left,
+                ch.hike_right,
+                ch.drop_left,
+                ch.drop_right,
+            ):
                 c.ramp_to(0.0, t1 - RAMP_S, RAMP_S)
 
     # --------------------------------------------------------------- kinematics
@@ -198,6 +239,10 @@ class PelvisTrajectory:
         amp = 0.02
         for f, ph in zip(self._stride_f_hz, self._stride_ph, strict=True):
             s = s + amp * np.sin(2 * np.pi * f * t_s + ph)
+        if self._jitter is not None:
+            # Stride-to-stride irregularity (cane gait); the knots vary by ~0.1 stride per
+            # stride at most, so the phase stays monotone.
+            s = s + self._ch.irregular.value(t_s) * self._jitter(s)
         return s
 
     def _sway(self, t_s: FloatArray, row: int) -> FloatArray:
@@ -225,6 +270,10 @@ class PelvisTrajectory:
         bump_right = ((1 + np.cos(2 * np.pi * (s - 0.8))) / 2) ** 2
         obliquity += lift * (
             ch.hike_left.value(t_s) * bump_left - ch.hike_right.value(t_s) * bump_right
+        )
+        # Excessive drop (Trendelenburg): the dropping side goes lower in its own swing.
+        obliquity -= ch.drop_deg.value(t_s) * (
+            ch.drop_left.value(t_s) * bump_left - ch.drop_right.value(t_s) * bump_right
         )
         lateral = ch.lateral_deg.value(t_s) + obliquity + sway * self._sway(t_s, 0)
         tilt = (

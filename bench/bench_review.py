@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("recording", type=Path)
     parser.add_argument("--skip-uncached", action="store_true")
     args = parser.parse_args()
-    from analysis.parallel import prepare_workers
+    from analysis.pipeline.workers import prepare_workers
 
     prepare_workers()  # as `pelviscope review` does first
     from PySide6 import QtWidgets

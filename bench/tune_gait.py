@@ -10,9 +10,9 @@ This script reports held-out ones.
 
 Code path: every trial goes once through ``analysis.session.analyze(path)`` (the command
 line's analysis: orientation, automatic calibration, activity); the arguments it hands to
-``analysis.session._gait_on_blocks`` (pelvis-frame acceleration, rate, up vector, the
+``analysis.pipeline.stages.gait_on_blocks`` (pelvis-frame acceleration, rate, up vector, the
 walking mask) are kept, and the gait stage is re-run per parameter set by calling that same
-function with ``analysis.session.detect_gait`` bound to the parameters. With the defaults
+function with ``analysis.pipeline.stages.detect_gait`` bound to the parameters. With the defaults
 the replay gives the steps of ``analyze`` exactly (checked on every run). Scoring is
 ``bench.real_data.score_initial_contacts`` (+-0.2 s inside the INDIP walking bouts).
 
@@ -67,6 +67,7 @@ sys.path.insert(0, str(ROOT))
 
 import analysis.session as session  # noqa: E402
 from analysis.gait import GaitParams, detect_gait  # noqa: E402
+from analysis.pipeline import stages  # noqa: E402
 from bench.real_data import (  # noqa: E402
     IC_TOL_S,
     _closest_pairs,
@@ -112,17 +113,17 @@ class Trial:
 def load_trial(path: Path) -> Trial:
     """Analyse ``path`` as the command line does and keep the gait stage's inputs."""
     seen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    original = session._gait_on_blocks
+    original = stages.gait_on_blocks
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         seen.append((args, kwargs))
         return original(*args, **kwargs)
 
-    session._gait_on_blocks = spy
+    stages.gait_on_blocks = spy
     try:
         result = session.analyze(path, workers=1)
     finally:
-        session._gait_on_blocks = original
+        stages.gait_on_blocks = original
     if len(seen) != 1:
         raise RuntimeError(f"{path}: gait ran {len(seen)} times (expected once, whole session)")
     args, kwargs = seen[0]
@@ -139,20 +140,21 @@ def load_trial(path: Path) -> Trial:
 
 @contextmanager
 def gait_params(params: GaitParams) -> Iterator[None]:
-    """``analysis.session`` runs ``detect_gait`` with ``params`` inside this block."""
-    original = session.detect_gait
-    session.detect_gait = functools.partial(detect_gait, params=params)
+    """The session pipeline runs ``detect_gait`` with ``params`` inside this block."""
+    original = stages.detect_gait
+    stages.detect_gait = functools.partial(detect_gait, params=params)
     try:
         yield
     finally:
-        session.detect_gait = original
+        stages.detect_gait = original
 
 
 def replay(trial: Trial, params: GaitParams) -> tuple[np.ndarray, np.ndarray]:
     """Contact times and sides of ``trial`` with ``params`` (``analyze``'s gait stage)."""
     with gait_params(params):
-        ic_t, ic_side, _, _, _ = session._gait_on_blocks(*trial.gait_args, **trial.gait_kwargs)
-    if not trial.calibrated:  # as analysis.session._finish
+        events = stages.gait_on_blocks(*trial.gait_args, **trial.gait_kwargs)
+    ic_t, ic_side = events.ic_time_s, events.ic_side
+    if not trial.calibrated:  # as analysis.pipeline.offline.assemble
         ic_side = np.full(ic_t.shape, "unknown", dtype="<U7")
     return ic_t, ic_side
 

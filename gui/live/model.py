@@ -7,7 +7,7 @@ and once the new frame is painted calls :meth:`LiveModel.idle` for the slow peri
 (the rolling gait detection), so that it never sits between a notification and the screen.
 
 Samples no sensor can produce (not numbers, or beyond the sensor's range) are left out of
-the analysis and the plots as lost samples are (:class:`~gui.live.pipeline.LivePipeline`,
+the analysis and the plots as lost samples are (:class:`~analysis.pipeline.live.LivePipeline`,
 the offline analysis's rule and limits) and counted (:attr:`LiveModel.left_out_samples`).
 The recording keeps every sample as it came: its readers leave the same samples out.
 """
@@ -29,8 +29,8 @@ from analysis.activity import LABELS
 from analysis.calibration import Calibration, mount_preset
 from analysis.guided_calibration import GuidedStatus
 from analysis.hiphike import HipHikeEpisode
+from analysis.pipeline.live import LivePipeline
 from firmware_bridge.source import Batch, SampleSource, SourceStatus, State
-from gui.live.pipeline import LivePipeline
 from gui.live.recording import LiveRecording, device_meta
 from gui.live.ring import RingBuffer
 from gui.live.settings import WINDOW_CHOICES_S, LiveSettings

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the sub-command."""
     _check(args)
     if args.input is not None and args.input.stat().st_size >= 5_000_000:
-        from analysis.parallel import prepare_workers
+        from analysis.pipeline.workers import prepare_workers
 
         prepare_workers()  # a long session is analysed on worker processes: start them now
     from gui.live.app import needs_offscreen

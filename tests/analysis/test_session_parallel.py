@@ -18,13 +18,18 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from analysis import parallel, session
-from analysis.session import analyze_recording, auto_workers, cut_points
+from analysis import session
+from analysis.pipeline import workers as parallel
+from analysis.session import SessionParams, analyze_recording, auto_workers, cut_points
 from analysis.tilt import pelvic_tilt_deg
 from simulator import simulate
 from simulator.presets import mixed_day
 
 pytestmark = pytest.mark.slow
+
+
+#: Two processes, parts of half an hour.
+HALF_HOURS = SessionParams(workers=2, part_s=1800.0)
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +43,12 @@ def day():
 @pytest.fixture(scope="module")
 def results(day):
     whole = analyze_recording(day, workers=1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(session, "PART_S", 1800.0)
-        parts = analyze_recording(
-            day, workers=2, on_tilt=_EVENTS.append, progress=lambda f, stage: _EVENTS.append(stage)
-        )
+    parts = analyze_recording(
+        day,
+        params=HALF_HOURS,
+        on_tilt=_EVENTS.append,
+        progress=lambda f, stage: _EVENTS.append(stage),
+    )
     return whole, parts
 
 
@@ -73,8 +79,8 @@ def test_cut_points_are_still_frame_aligned(day) -> None:
 
 def test_auto_workers() -> None:
     assert auto_workers(600.0) == 1
-    assert auto_workers(8 * 3600.0, 1) == 1
-    assert auto_workers(8 * 3600.0, 3) == 3
+    assert auto_workers(8 * 3600.0, SessionParams(workers=1)) == 1
+    assert auto_workers(8 * 3600.0, SessionParams(workers=3)) == 3
 
 
 def test_parts_match_whole_session(results, day) -> None:
@@ -165,8 +171,7 @@ def test_parts_are_calibrated_from_the_first_part_as_the_whole_session(results, 
 def test_parts_with_a_given_calibration_and_standing_tilt(day, results, monkeypatch) -> None:
     whole, _ = results
     cal = whole.calibration
-    monkeypatch.setattr(session, "PART_S", 1800.0)
-    r = analyze_recording(day, workers=2, calibration=cal, standing_tilt_deg=12.0)
+    r = analyze_recording(day, params=HALF_HOURS, calibration=cal, standing_tilt_deg=12.0)
     assert r.calibration.standing_tilt_deg == 12.0
     ant, lat = pelvic_tilt_deg(r.quat_wxyz, r.calibration)
     np.testing.assert_array_equal(r.anterior_tilt_deg, ant)
@@ -228,8 +233,7 @@ def test_parts_without_worker_processes(day, results, monkeypatch) -> None:
 
     _, parts = results
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
-    monkeypatch.setattr(session, "PART_S", 1800.0)
-    alone = analyze_recording(day, workers=2)
+    alone = analyze_recording(day, params=HALF_HOURS)
     np.testing.assert_array_equal(alone.lateral_tilt_deg, parts.lateral_tilt_deg)
     np.testing.assert_array_equal(alone.activity, parts.activity)
     assert alone.episodes == parts.episodes

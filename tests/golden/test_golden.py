@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from analysis import session
+from analysis.pipeline import offline
 from tests.golden.golden import (
     DEMO,
     ROOT,
@@ -131,15 +132,15 @@ def test_parallel_parts_give_the_golden_results(monkeypatch: pytest.MonkeyPatch)
     path = DEMO / "clinic_tilted.psrec"
     whole = session.analyze(path, workers=1)
     calls: list[int] = []
-    real = session._analyze_in_parts
+    real = offline._analyze_in_parts
 
     def spy(*args: Any, **kwargs: Any) -> session.SessionResult:
         calls.append(len(args[1]) - 1)  # parts
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(session, "_analyze_in_parts", spy)
-    monkeypatch.setattr(session, "PART_S", 120.0)  # a 5-minute session in parts
-    parts = session.analyze(path, workers=2)
+    monkeypatch.setattr(offline, "_analyze_in_parts", spy)
+    # a 5-minute session in parts of 2 minutes
+    parts = session.analyze(path, params=session.SessionParams(workers=2, part_s=120.0))
     assert calls and calls[0] >= 2, "the session was not analysed in parts"
     diffs = list(differences(_document(whole, str(path)), _document(parts, str(path))))
     assert not diffs, "workers=2 in parts differs from workers=1:" + report(diffs)

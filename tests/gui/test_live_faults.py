@@ -19,10 +19,10 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from analysis.pipeline.live import LivePipeline
 from firmware_bridge.source import Batch, SourceStatus, State
 from gui.live import sources
 from gui.live.model import LiveModel
-from gui.live.pipeline import LivePipeline
 from gui.live.settings import LiveSettings
 from recordings import load, write_recording
 from simulator import Scenario, Stand, Walk, simulate

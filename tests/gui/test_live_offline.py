@@ -2,7 +2,7 @@
 
 A simulated clinic session (random mount, 1 % packet loss) is analysed offline
 (``analyze_recording``, one process) and replayed through
-:class:`gui.live.pipeline.LivePipeline` in random chunks of 1-25 samples (BLE batches),
+:class:`analysis.pipeline.live.LivePipeline` in random chunks of 1-25 samples (BLE batches),
 with the offline calibration and the rolling gait detection run whenever it is due, as
 the live window does. The two are not the same maths everywhere; what is compared:
 
@@ -35,9 +35,9 @@ from scipy.spatial.transform import Rotation
 
 from analysis.hiphike import HipHikeEpisode, HipHikeTracker
 from analysis.orientation import estimate_quat_wxyz
+from analysis.pipeline.live import LivePipeline
 from analysis.session import SessionResult, analyze_recording
 from analysis.tilt import pelvic_tilt_deg
-from gui.live.pipeline import LivePipeline
 from recordings import Recording
 from simulator import ImuErrors, simulate
 from simulator.presets import clinic_protocol

@@ -123,7 +123,7 @@ def open_shared_writable(paths: dict[str, str], name: str) -> np.memmap[Any, Any
 
 
 def worker_init() -> None:
-    """Workers use one BLAS thread (see ``analysis.session._analyze_in_parts``)."""
+    """Workers use one BLAS thread (see ``analysis.pipeline.offline``)."""
     threadpool_limits(1, user_api="blas")
 
 
@@ -146,7 +146,7 @@ def _server_context() -> multiprocessing.context.BaseContext:
         ctx = multiprocessing.get_context("forkserver")
         # The server imports these once; without "__main__" every worker would import
         # the main script again.
-        ctx.set_forkserver_preload(["__main__", "analysis.session"])
+        ctx.set_forkserver_preload(["__main__", "analysis.session", "analysis.pipeline.tasks"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -1,0 +1,69 @@
+"""The ``analyze --json`` document (DESIGN section 4) of a :class:`SessionResult`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from recordings.json_safe import finite_json
+
+if TYPE_CHECKING:
+    from analysis.pipeline.result import SessionResult
+
+
+def to_json(result: SessionResult) -> dict[str, Any]:
+    """The document with every number finite (None where it cannot be computed)."""
+    return finite_json(document(result))
+
+
+def document(result: SessionResult) -> dict[str, Any]:
+    """The document as built, before NaN becomes None."""
+    from analysis.pipeline.result import ANALYSIS_VERSION, FORMAT
+
+    return {
+        "format": FORMAT,
+        "analysis_version": ANALYSIS_VERSION,
+        "input": {
+            "path": result.source,
+            "duration_s": result.duration_s,
+            "rate_hz": result.rate_hz,
+            "samples": int(result.time_s.size),
+            "gaps": [
+                {
+                    "start_s": g.start_s,
+                    "end_s": g.end_s,
+                    "lost_samples": g.lost_samples,
+                    "reason": g.reason,
+                }
+                for g in result.gaps
+            ],
+            "device": result.meta.get("device"),
+            "start_time_utc": result.meta.get("start_time_utc"),
+        },
+        "calibration": calibration_json(result),
+        "segments": result.segments,
+        "transitions": result.transitions,
+        "steps": result.steps,
+        "gait": result.gait_summary(),
+        "hip_hike_episodes": result.episodes,
+        "hip_hike_params": result.hip_hike_params.to_dict(),
+        "hip_hike_suppressed": result.hip_hike_suppressed,
+        "turns": result.turns,
+        "summary": result.summary(),
+        "notes": result.notes,
+    }
+
+
+def calibration_json(result: SessionResult) -> dict[str, Any]:
+    """The ``calibration`` object: the calibration's own dictionary, or why there is none."""
+    cal = result.calibration
+    if cal is None:
+        return {
+            "method": "none",
+            "sensor_to_pelvis_quat_wxyz": None,
+            "quality": {"error": result.calibration_error, "verified": False},
+        }
+    calibration = cal.to_dict()
+    calibration.pop("format")
+    # Measured on a wearer (this session or a saved one) or only assumed (preset).
+    calibration["quality"]["verified"] = not cal.method.startswith("preset:")
+    return calibration

@@ -1,4 +1,8 @@
-"""Load any supported input: a native recording (``.psrec``) or a CSV file."""
+"""Load any supported input: a recording (``.psrec``), CSV, or a wearable's raw file.
+
+Research wearables' files (Axivity ``.cwa``, GENEActiv ``.bin``) are read by
+:mod:`recordings.devices`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ from pathlib import Path
 
 from recordings.csv_io import read_csv
 from recordings.data import Recording
+from recordings.devices import read_span
+from recordings.devices import sniff as sniff_device
 from recordings.errors import InputError
 from recordings.format import MAGIC, Allocator, read_recording
 
 #: What :func:`load` reads, for messages.
-INPUT_KINDS = "a recording (.psrec) or CSV file"
+INPUT_KINDS = "a recording (.psrec), CSV, Axivity .cwa or GENEActiv .bin file"
 #: Extensions read as CSV without sniffing.
 CSV_EXTENSIONS = frozenset({".csv", ".txt"})
 
@@ -58,10 +64,12 @@ def load(
     gyr_unit: str = "rps",
     empty: Allocator | None = None,
 ) -> Recording:
-    """Load a recording or a CSV file.
+    """Load a recording, a CSV file or a research wearable's file.
 
-    The format is chosen by content: the recording magic means a native recording;
-    otherwise a ``.csv``/``.txt`` extension or text content means CSV.
+    The format is chosen by content: the recording magic means a native recording; an
+    Axivity or GENEActiv header means that device's file (read whole: for multi-day
+    files see :func:`recordings.devices.iter_chunks`); otherwise a ``.csv``/``.txt``
+    extension or text content means CSV.
 
     Parameters
     ----------
@@ -97,8 +105,16 @@ def load(
         raise InputError(name, "", f"cannot read ({exc.strerror or exc})") from None
     if head.startswith(MAGIC):
         return read_recording(p, empty=empty)
+    device = sniff_device(head)
+    if device is not None:  # before CSV: a GENEActiv file is text too
+        return read_span(p)
     if p.suffix.lower() in CSV_EXTENSIONS or (head and _looks_like_text(head)):
         return read_csv(p, acc_unit=acc_unit, gyr_unit=gyr_unit)
     if not head:
         raise InputError(name, "", "file is empty")
-    raise InputError(name, "byte 0", "not a pelviscope recording (.psrec) or a CSV file")
+    raise InputError(
+        name,
+        "byte 0",
+        "not a pelviscope recording (.psrec) or a CSV file, "
+        "nor an Axivity .cwa or GENEActiv .bin file",
+    )

@@ -234,3 +234,118 @@ class HipHikeParams:
             else:
                 kwargs[name] = float(value)
         return cls(**kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PelvicDropParams:
+    """Thresholds of the excessive pelvic drop detector (Trendelenburg gait).
+
+    The pattern: in single support the stance leg's hip abductors hold the pelvis; when
+    they are weak the pelvis on the SWING side drops further than normal (Trendelenburg
+    1895; the clinical sign, Hardcastle & Nade 1985). In normal gait the swing side drops
+    a few degrees in loading response and is back above level by mid-swing: pelvic
+    obliquity spans ~4-8 deg peak to peak over the stride (Kadaba et al. 1990; Perry &
+    Burnfield 2010). The detector works on the same per-step swing measures as the gait
+    hip-hike detector (:class:`analysis.hiphike.results.StepObliquity`, mid-swing mean
+    relative to the stride mean, so a constant frontal offset contributes nothing) and
+    compares each swing with this person's own strides. A swing is *dropped* when BOTH
+
+    - its depth (mid-swing below the stride mean) exceeds the person's usual depth by
+      ``depth_excess_deg``, and
+    - its side is lower in its swing than the other side in its swing, beyond the
+      person's usual asymmetry, by ``asymmetry_deg``.
+
+    The second criterion gives the side (an exaggerated drop of one side also deepens
+    the other side's measure, through the stride mean); the first keeps a hip-hike of
+    the OTHER side - which makes this side look lower by comparison - from being read as
+    a drop (its depth falls below the usual instead). An episode is ``min_strides``
+    consecutive dropped swings of one side (``max_missed_strides`` bridged).
+
+    On real lower-back data the mid-swing mean is not below the stride mean (healthy HAPT
+    and mobgap people: median depth -3.5 to +1.2 deg per session; the swing side is
+    already rising in mid-swing, as in the Kadaba curves), which is why the reference is
+    the person's own running median and not a fixed normal depth.
+
+    Attributes
+    ----------
+    depth_excess_deg : float
+        Depth beyond the person's usual (median) depth, deg. The simulated 6-7 deg extra
+        drop gives 3-4 deg; 95 % of healthy HAPT strides stay within ~2.5 deg of their
+        median (one side of a 5-95 % spread of ~3-5 deg). 2.0 deg, chosen
+        leave-one-person-out on HAPT from 1.5, 2.0, 2.5 (every choice finds all the
+        simulated drops and flags nothing in the simulated normal, hike and turn sessions).
+    asymmetry_deg : float
+        This swing's depth minus the other side's, halved (the hike detector's stride
+        asymmetry with the opposite sign), beyond the person's usual, deg. The simulated
+        drops give ~1.2 deg (0.3-2.0); healthy strides 0 +- ~1.2 deg (HAPT). 0.8 deg,
+        chosen leave-one-person-out on HAPT (``bench/tune_drop.py``) from 0.3, 0.5, 0.8.
+    baseline_strides : int
+        Recent valid strides (two swings each) whose medians are the person's usual
+        depth and asymmetry (as the hike detector's 200, ~3-4 min of walking).
+    baseline_min_strides : int
+        Strides needed before anything is flagged (the usual depth must be known).
+    max_baseline_asymmetry_deg : float
+        The usual asymmetry is clipped to +-this (as the hike detector's 0.5 deg).
+    max_baseline_depth_deg : float
+        The usual depth is clipped to +-this, so a person dropping through a whole
+        session is still flagged when the drop is clearly abnormal.
+    min_strides : int
+        Consecutive dropped swings of one side for an episode: a compensation pattern is
+        consistent, a kerb or a stumble is not. 6 (chosen leave-one-person-out from 4, 6
+        and 8; ~8-9 s of slow walking).
+    max_missed_strides : int
+        Swings of that side below the criteria a run bridges (not counted). 2: slow
+        irregular gait (stride CV 5-6 %) scatters the per-swing measure.
+    """
+
+    depth_excess_deg: float = 2.0
+    asymmetry_deg: float = 0.8
+    baseline_strides: int = 200
+    baseline_min_strides: int = 10
+    max_baseline_asymmetry_deg: float = 0.5
+    max_baseline_depth_deg: float = 4.0
+    min_strides: int = 6
+    max_missed_strides: int = 2
+
+    def __post_init__(self) -> None:
+        for name in (
+            "depth_excess_deg",
+            "asymmetry_deg",
+            "max_baseline_asymmetry_deg",
+            "max_baseline_depth_deg",
+        ):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must not be negative; got {getattr(self, name)}.")
+        for name, least in (
+            ("baseline_strides", 1),
+            ("baseline_min_strides", 1),
+            ("min_strides", 1),
+            ("max_missed_strides", 0),
+        ):
+            value = getattr(self, name)
+            if int(value) != value or value < least:
+                raise ValueError(f"{name} must be a whole number >= {least}; got {value}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> PelvicDropParams:
+        """Parameters from a (partial) dict, e.g. parsed CLI options; the rest default.
+
+        Raises
+        ------
+        ValueError
+            For a key that is not a parameter, or a value out of range.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown pelvic-drop parameter(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}."
+            )
+        ints = {"baseline_strides", "baseline_min_strides", "min_strides", "max_missed_strides"}
+        kwargs: dict[str, Any] = {k: int(v) if k in ints else float(v) for k, v in values.items()}
+        return cls(**kwargs)

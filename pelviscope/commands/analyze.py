@@ -10,15 +10,12 @@ failed. Exit status 0 only when every input was analysed and every output writte
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import math
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,7 +25,6 @@ from pelviscope.cli import (
     number_in,
     positive_int,
     report,
-    say,
     working_on,
 )
 
@@ -36,8 +32,9 @@ if TYPE_CHECKING:  # the analysis is imported when a command runs, not at start-
     from analysis.calibration import Calibration
     from analysis.hiphike import HipHikeParams
     from analysis.session import Progress, SessionResult
+    from pelviscope.cohort.batch import Unit
 
-INPUT_SUFFIXES = {".psrec", ".csv", ".txt"}
+INPUT_SUFFIXES = {".psrec", ".csv", ".txt", ".cwa", ".bin"}
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +57,25 @@ def register(parser: argparse.ArgumentParser) -> None:
         "<stem>, else <stem>_<ext>, else <folder>_<stem>_<ext>)",
     )
     batch.add_argument("--summary-csv", type=Path, help="cohort summary table (default: stdout)")
+    batch.add_argument(
+        "--parquet",
+        type=Path,
+        metavar="DIR",
+        help="tidy tables as a Parquet dataset (sessions, days, bouts, steps, episodes; "
+        "partitioned by subject; schema in docs/parquet.md)",
+    )
+    batch.add_argument(
+        "--per-day",
+        action="store_true",
+        help="analyse Axivity/GENEActiv files day by day (automatic beyond 24 h): "
+        "a row per calendar day and one for the whole",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT|local",
+        help="run the files as Dask tasks on this scheduler ('local': a cluster of --jobs "
+        "processes here); default $PELVISCOPE_SCHEDULER, else a local process pool",
+    )
     batch.add_argument(
         "--jobs",
         type=positive_int,
@@ -138,7 +154,9 @@ def _expand(inputs: list[Path]) -> list[Path]:
     for p in inputs:
         if p.is_dir():
             found = sorted(
-                f for f in p.rglob("*") if f.suffix.lower() in INPUT_SUFFIXES and f.is_file()
+                f
+                for f in p.rglob("*")
+                if f.suffix.lower() in INPUT_SUFFIXES and f.is_file() and _is_input(f)
             )
         else:
             found = [p]
@@ -148,6 +166,19 @@ def _expand(inputs: list[Path]) -> list[Path]:
                 seen.add(key)
                 files.append(f)
     return files
+
+
+def _is_input(path: Path) -> bool:
+    """A ``.bin`` found in a folder is an input only when it is a GENEActiv file."""
+    if path.suffix.lower() != ".bin":
+        return True
+    from recordings.devices import sniff
+
+    try:
+        with open(path, "rb") as f:
+            return sniff(f.read(1024)) is not None
+    except OSError:
+        return True  # its error is reported like any other file's
 
 
 def output_names(files: list[Path]) -> list[str]:
@@ -213,11 +244,27 @@ def _analyze_one(
     calibration: Calibration | None,
     params: HipHikeParams,
     progress: Progress | None = None,
+    *,
+    span: tuple[float | None, float | None] | None = None,
+    workers: int | None = None,
 ) -> SessionResult:
+    """Analyse a file, or the span ``[start_s, end_s)`` of a research wearable's file."""
     from analysis.session import analyze_recording, loaded
     from pelviscope.common import check_input_file
 
     check_input_file(path)
+    if span is not None:
+        from recordings.devices import read_span
+
+        return analyze_recording(
+            read_span(path, *span),
+            source=str(path),
+            calibration=calibration,
+            standing_tilt_deg=args.standing_tilt_deg,
+            hip_hike_params=params,
+            progress=progress,
+            workers=workers,
+        )
     with loaded(path, acc_unit=args.acc_unit, gyr_unit=args.gyr_unit) as rec:
         return analyze_recording(
             rec,
@@ -226,6 +273,7 @@ def _analyze_one(
             standing_tilt_deg=args.standing_tilt_deg,
             hip_hike_params=params,
             progress=progress,
+            workers=workers,
         )
 
 
@@ -351,142 +399,29 @@ def _analyze_single(
     return 1 if any(status == 1 for status, _ in failed) else 2
 
 
-def _batch_row(
-    path: Path,
-    args: argparse.Namespace,
-    calibration: Calibration | None,
-    params: HipHikeParams,
-    name: str | None,
-) -> dict[str, Any]:
-    """Analyse one file of a batch; never raises for a bad file (nor for a bug)."""
-    from pelviscope.cli import classify
-    from pelviscope.common import write_each
-
-    base: dict[str, Any] = {"file": str(path), "error": "", "outputs": "", "_status": 0}
-    try:
-        result = _analyze_one(path, args, calibration, params)
-    except Exception as exc:
-        status, message = classify(exc, str(path))
-        message = message.removeprefix("error: ")
-        if not message.startswith(str(path)):
-            message = f"{path}: {message}"
-        return {**base, "error": message, "_status": status, "_warnings": []}
-    base["_warnings"] = _warnings(result, path)
-    if args.out_dir and name is not None:
-        outputs = [args.out_dir / f"{name}.json", args.out_dir / f"{name}.html"]
-        writers = _writers(result, outputs[0], None, outputs[1])
-        failed = write_each(writers, overwrite=args.overwrite)
-        base["outputs"] = ";".join(str(p) for p in outputs)
-        if failed:
-            base["error"] = "; ".join(m.removeprefix("error: ") for _, m in failed)
-            base["_status"] = max(s for s, _ in failed)
-    summary = result.summary()
-    g = result.gait_summary()
-    row: dict[str, Any] = {
-        **base,
-        "duration_s": round(result.duration_s, 2),
-        "calibration": result.calibration.method if result.calibration else "none",
-        "gaps": len(result.gaps),
-        "steps": g["steps"],
-        "cadence_spm": g["cadence_spm"],
-        "episodes": len(result.episodes),
-        "episodes_static": sum(e["kind"] == "static" for e in result.episodes),
-        "episodes_gait": sum(e["kind"] == "gait" for e in result.episodes),
-        "hip_hike_s": round(sum(e["end_s"] - e["start_s"] for e in result.episodes), 2),
-    }
-    for act in ("standing", "sitting", "walking", "lying"):
-        s = summary.get(act)
-        row[f"{act}_s"] = round(s["duration_s"], 2) if s else 0.0
-        row[f"{act}_anterior_tilt_deg"] = s["anterior_tilt_deg"]["mean"] if s else None
-        row[f"{act}_lateral_tilt_deg"] = s["lateral_tilt_deg"]["mean"] if s else None
-    return row
-
-
-def _safe_row(
-    path: Path,
-    args: argparse.Namespace,
-    calibration: Calibration | None,
-    params: HipHikeParams,
-    name: str | None,
-) -> dict[str, Any]:
-    """:func:`_batch_row`, and a row for a failure even in building the row."""
-    try:
-        return _batch_row(path, args, calibration, params, name)
-    except Exception as exc:  # the row itself failed: still one line, still a summary
-        from pelviscope.cli import internal_error_line, write_log
-
-        line = internal_error_line(exc, write_log(exc))
-        return {
-            "file": str(path),
-            "error": f"{path}: {line}",
-            "outputs": "",
-            "_status": 1,
-            "_warnings": [],
-        }
-
-
-def _run_pool(
-    files: list[Path],
-    names: list[str | None],
-    args: argparse.Namespace,
-    jobs: int,
-    calibration: Calibration | None,
-    params: HipHikeParams,
-) -> list[dict[str, Any]]:
-    """Analyse ``files`` on ``jobs`` worker processes; a worker that dies costs one file."""
-    rows: list[dict[str, Any] | None] = [None] * len(files)
-    with ProcessPoolExecutor(jobs) as pool:
-        futures: list[Future[dict[str, Any]]] = [
-            pool.submit(_safe_row, f, args, calibration, params, n)
-            for f, n in zip(files, names, strict=True)
-        ]
-        for i, fut in enumerate(futures):
-            with contextlib.suppress(BrokenProcessPool):  # retried below, one per process
-                rows[i] = fut.result()
-    for i, row in enumerate(rows):
-        if row is None:
-            try:
-                with ProcessPoolExecutor(1) as pool:
-                    rows[i] = pool.submit(
-                        _safe_row, files[i], args, calibration, params, names[i]
-                    ).result()
-            except BrokenProcessPool:
-                rows[i] = {
-                    "file": str(files[i]),
-                    "error": f"{files[i]}: the process analysing it stopped unexpectedly "
-                    "(out of memory?)",
-                    "outputs": "",
-                    "_status": 2,
-                    "_warnings": [],
-                }
-    return [r for r in rows if r is not None]
-
-
-def _batch_outputs(args: argparse.Namespace, files: list[Path]) -> list[str | None]:
-    """Plan and check the ``--out-dir`` files before any analysis."""
+def _batch_outputs(args: argparse.Namespace, units: list[Unit]) -> None:
+    """Check the ``--out-dir`` files before any analysis."""
     from pelviscope.common import check_output
     from recordings.files import OutputError, output_error
 
     if not args.out_dir:
-        return [None] * len(files)
+        return
     if args.out_dir.exists() and not args.out_dir.is_dir():
         raise OutputError(args.out_dir, "--out-dir must be a folder")
     try:
         args.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise output_error(args.out_dir, exc) from None
-    names = output_names(files)
     problems: list[str] = []
-    for name in names:
+    for unit in units:
         for suffix in (".json", ".html"):
             try:
-                check_output(args.out_dir / (name + suffix), overwrite=args.overwrite)
+                check_output(args.out_dir / (unit.name + suffix), overwrite=args.overwrite)
             except OutputError as exc:
                 problems.append(str(exc))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UsageError(problems[0] + more)
-    return list(names)
 
 
 def _analyze_batch(
@@ -495,50 +430,41 @@ def _analyze_batch(
     calibration: Calibration | None,
     params: HipHikeParams,
 ) -> int:
-    import pandas as pd
-
-    from pelviscope.common import check_output, distinct_outputs, write_each
+    from pelviscope.cohort.batch import plan_units, run_batch
+    from pelviscope.common import check_output, distinct_outputs
+    from recordings.files import OutputError, exists_reason
 
     if args.json or args.csv or args.report or args.save_calibration:
         raise UsageError(
             "--json/--csv/--report/--save-calibration are for one input without "
-            "--out-dir/--summary-csv; use --out-dir for several"
+            "--out-dir/--summary-csv/--parquet/--per-day; use --out-dir for several"
         )
     if args.summary_csv:
         distinct_outputs([("--summary-csv", args.summary_csv)], files)
         check_output(args.summary_csv, overwrite=args.overwrite)
-    names = _batch_outputs(args, files)
-    jobs = max(1, min(args.jobs, len(files)))
+    if args.parquet is not None:
+        distinct_outputs([("--parquet", args.parquet)], files)
+        if args.parquet.exists() and not args.overwrite:
+            raise OutputError(args.parquet, exists_reason())
+    units = plan_units(files, output_names(files), args)
+    _batch_outputs(args, units)
     # Workers get a picklable copy of the options (without the dispatcher's module).
     args = argparse.Namespace(**{k: v for k, v in vars(args).items() if not k.startswith("_")})
-    if jobs == 1:
-        rows = [
-            _safe_row(f, args, calibration, params, n) for f, n in zip(files, names, strict=True)
-        ]
-    else:
-        rows = _run_pool(files, names, args, jobs, calibration, params)
-    for r in rows:
-        if not args.quiet:
-            for w in r.get("_warnings", []):
-                report("analyze", "warning", w)
-        if r["error"]:
-            report("analyze", "" if r["_status"] == 1 else "error", r["error"])
-    failed = [r for r in rows if r["error"]]
-    table = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
-    status = 1 if any(r["_status"] == 1 for r in failed) else 2 if failed else 0
-    if args.summary_csv:
-        write_failed = write_each(
-            [(args.summary_csv, lambda f: table.to_csv(f, index=False, lineterminator="\n"))],
-            overwrite=args.overwrite,
-        )
-        for s, message in write_failed:
-            report("analyze", "", f"{message} (the table follows on stdout)")
-            table.to_csv(sys.stdout, index=False, lineterminator="\n")  # the work is not lost
-            status = status or s
-    else:
-        table.to_csv(sys.stdout, index=False, lineterminator="\n")
-    say(f"{len(rows) - len(failed)} of {len(rows)} files analysed")
-    return status
+    return run_batch(args, units, calibration, params)
+
+
+def _long(path: Path) -> bool:
+    """A research wearable's file of more than a day: analysed day by day, as a batch."""
+    from pelviscope.cohort.batch import AUTO_DAYS_S
+    from recordings.devices import DEVICE_SUFFIXES, device_info
+    from recordings.errors import InputError
+
+    if path.suffix.lower() not in DEVICE_SUFFIXES:
+        return False
+    try:
+        return device_info(path).duration_s > AUTO_DAYS_S
+    except (InputError, OSError):
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -548,6 +474,7 @@ def run(args: argparse.Namespace) -> int:
     files = _expand(args.inputs)
     if not files:
         raise UsageError("no recordings or CSV files found in the given folder(s)")
-    if len(files) > 1 or any(p.is_dir() for p in args.inputs) or args.out_dir or args.summary_csv:
+    batch = args.out_dir or args.summary_csv or args.parquet is not None or args.per_day
+    if len(files) > 1 or any(p.is_dir() for p in args.inputs) or batch or _long(files[0]):
         return _analyze_batch(args, files, calibration, params)
     return _analyze_single(args, files[0], calibration, params)

@@ -1,0 +1,110 @@
+"""Run a batch's units as ``dask.distributed`` tasks, on a given cluster or a local one.
+
+Tasks are pure (a unit in, a result out; nothing written by the worker), so a task that
+Dask runs again after its worker died cannot write anything twice: the client takes
+one result per task and writes the outputs itself. A unit whose workers keep dying
+(``distributed.scheduler.allowed-failures``, default 3) is reported as lost, the batch
+goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: Environment variable naming the scheduler when ``--scheduler`` is not given.
+SCHEDULER_ENV = "PELVISCOPE_SCHEDULER"
+#: ``--scheduler`` value that starts a cluster on this machine.
+LOCAL = "local"
+
+
+class SchedulerError(RuntimeError):
+    """The scheduler cannot be reached (a usage problem, exit status 2)."""
+
+
+def scheduler_from(option: str | None) -> str | None:
+    """The scheduler to use: the option, else ``$PELVISCOPE_SCHEDULER``, else None."""
+    value = option if option is not None else os.environ.get(SCHEDULER_ENV)
+    return value.strip() or None if value is not None else None
+
+
+def run_on_dask(
+    task: Callable[[Any], Any],
+    units: Sequence[Any],
+    scheduler: str,
+    *,
+    workers: int,
+    on_result: Callable[[int, Any], None],
+    on_lost: Callable[[int, str], None],
+    timeout_s: float = 30.0,
+) -> None:
+    """Run ``task(unit)`` for every unit on Dask; report each result once, as it arrives.
+
+    Parameters
+    ----------
+    task : callable
+        A module-level function (the workers import it), never raising for bad input.
+    units : sequence
+        The work, one task each (in this order of submission).
+    scheduler : str
+        ``tcp://host:port`` of a running scheduler, or ``"local"``: a
+        ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1,
+        dashboard off.
+    workers : int
+        Worker processes of a local cluster.
+    on_result : callable
+        ``on_result(index, result)`` in the client, once per unit.
+    on_lost : callable
+        ``on_lost(index, reason)`` for a unit Dask gave up on (its workers died).
+    timeout_s : float
+        How long to wait for the scheduler.
+
+    Raises
+    ------
+    SchedulerError
+        The scheduler cannot be reached.
+    """
+    from distributed import Client, LocalCluster, as_completed
+    from distributed.scheduler import KilledWorker
+
+    with contextlib.ExitStack() as stack:
+        if scheduler == LOCAL:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=f"{timeout_s}s"))
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SchedulerError(
+                    f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
+                ) from None
+        batch = uuid.uuid4().hex[:8]
+        futures = {
+            client.submit(task, unit, key=f"pelviscope-{batch}-{i}", pure=False): i
+            for i, unit in enumerate(units)
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                result = future.result()
+            except KilledWorker:
+                on_lost(i, "the worker processes analysing it kept dying (out of memory?)")
+                continue
+            except Exception as exc:  # the task itself never raises: a cluster failure
+                on_lost(i, f"the Dask task failed ({type(exc).__name__}: {exc})")
+                continue
+            on_result(i, result)
+            future.release()

@@ -34,6 +34,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subject", metavar="ID", help="subject id stored in the recording")
     parser.add_argument("--session", metavar="ID", help="session id stored in the recording")
     parser.add_argument("--notes", metavar="TEXT", help="free notes stored in the recording")
+    parser.add_argument("--lsl", action="store_true",
+                        help="also stream the samples to Lab Streaming Layer (opens network "
+                             "listeners; prints where)")
     add_overwrite(parser)
     sim = parser.add_argument_group("emulated sensor")
     sim.add_argument("--simulate", action="store_true",
@@ -111,6 +114,11 @@ def run(args: argparse.Namespace) -> int:
         source = BleSource(profile=make_profile(args.profile, args.rate_hz), address=args.device)
     else:
         source = BleSource(profiles=all_profiles(args.rate_hz), address=args.device)
+    if args.lsl:
+        from interop.lsl import LslTee, network_summary
+
+        source = LslTee(source, source_id=f"pelviscope-{args.device or 'sensor'}")
+        print(f"pelviscope record: {network_summary()}", file=sys.stderr, flush=True)
     meta = {"subject_id": args.subject, "session_id": args.session, "notes": args.notes,
             "simulated": bool(args.simulate)}
     stop = threading.Event()
@@ -129,6 +137,11 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         if tty:
             print(file=sys.stderr)
+        if args.lsl:
+            from interop.lsl import LslTee, linger
+
+            if isinstance(source, LslTee):
+                linger(source)
     if summary.samples == 0:  # the sensor's fault or absence, not a bug: exit status 2
         reason = summary.status.error or "no samples received"
         print(f"pelviscope record: error: {args.out}: nothing recorded: {reason}",

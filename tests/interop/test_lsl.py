@@ -1,0 +1,111 @@
+"""LSL outlets (interop.lsl): a real liblsl, loopback only, an inlet in the test process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recordings import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def loopback_config(folder: Path) -> Path:
+    """An lsl_api.cfg keeping every LSL packet on 127.0.0.1 (machine scope, no IPv6)."""
+    cfg = folder / "lsl_api.cfg"
+    cfg.write_text(
+        "[ports]\nIPv6 = disable\n"
+        "[multicast]\nResolveScope = machine\nMachineAddresses = {127.0.0.1}\n"
+        "ListenAddress = 127.0.0.1\n"
+        f"[lab]\nKnownPeers = {{127.0.0.1}}\nSessionID = pelviscope-test-{os.getpid()}\n"
+        "[log]\nlevel = -3\n"
+    )
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def lsl(tmp_path_factory: pytest.TempPathFactory):
+    cfg = loopback_config(tmp_path_factory.mktemp("lsl"))
+    os.environ["LSLAPICFG"] = str(cfg)  # read by liblsl at its first use, in this process
+    pylsl = pytest.importorskip("pylsl")
+    return pylsl, cfg
+
+
+def _inlet(pylsl, name: str, timeout_s: float = 20.0):
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        found = pylsl.resolve_byprop("name", name, timeout=1.0)
+        if found:
+            inlet = pylsl.StreamInlet(found[0], max_buflen=60, recover=False)
+            inlet.open_stream(timeout=5.0)
+            return inlet
+    pytest.fail(f"LSL stream {name} not found within {timeout_s} s")
+
+
+def test_network_summary_names_the_loopback(lsl):
+    from interop.lsl import network_summary
+
+    line = network_summary()
+    assert "127.0.0.1" in line and "'machine'" in line and str(lsl[1]) in line
+
+
+@pytest.mark.ble
+@pytest.mark.slow
+def test_record_simulate_lsl_streams_every_sample_with_its_clock_time(lsl, tmp_path):
+    """``record --simulate --lsl`` for 10 s: the inlet gets a gap-free, duplicate-free run of
+    the recorded samples, equal values, and times that differ from the recording's by one
+    constant (the clock origin) - sample times from the clock model, not arrival times."""
+    pylsl, cfg = lsl
+    out = tmp_path / "s.psrec"
+    env = {**os.environ, "LSLAPICFG": str(cfg)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pelviscope", "record", "--simulate", "--lsl", "--duration", "10",
+         "--out", str(out)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)  # fmt: skip
+    try:
+        inlet = _inlet(pylsl, "pelviscope-imu")
+        info = inlet.info(timeout=5.0)
+        ch = info.desc().child("channels").child("channel")
+        labels, units = [], []
+        while not ch.empty():
+            labels.append(ch.child_value("label"))
+            units.append(ch.child_value("unit"))
+            ch = ch.next_sibling()
+        assert labels == ["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+        assert units == ["m/s^2"] * 3 + ["rad/s"] * 3
+        assert info.nominal_srate() == 200.0
+        correction = inlet.time_correction(timeout=5.0)  # same machine: ~0
+        values, stamps = [], []
+        while True:  # until the recorder ends and its outlet goes
+            try:
+                data, ts = inlet.pull_chunk(timeout=0.2, max_samples=4096)
+            except pylsl.util.LostError:
+                break
+            values += data
+            stamps += ts
+            if proc.poll() is not None and not ts:
+                break
+    finally:
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "LSL: outlets listen on 127.0.0.1" in stderr
+    rec = load(out)
+    got = np.asarray(values, dtype=np.float32)
+    t_lsl = np.asarray(stamps) + correction
+    assert len(got) > 0.8 * rec.n_samples
+    # The inlet joined after the outlet started: what it got must be the recording's tail,
+    # sample for sample (a loss or a duplicate anywhere would shift it).
+    full = np.hstack([rec.acc_mps2, rec.gyr_rps]).astype(np.float32)
+    assert np.array_equal(got, full[-len(got):]), "samples lost or duplicated"
+    first = rec.n_samples - len(got)
+    offset = t_lsl - rec.time_s[first:]
+    spread_ms = float(np.ptp(offset)) * 1e3
+    print(f"LSL: {len(got)} of {rec.n_samples} samples (joined at {first}), 0 lost, "
+          f"0 duplicated, timestamp spread vs the recording {spread_ms:.6f} ms")
+    assert spread_ms < 2.0

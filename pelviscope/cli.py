@@ -41,6 +41,7 @@ COMMANDS = {
     "review": "Review a recorded session in a window.",
     "simulate": "Simulate a pelvis IMU session (recording or CSV, with ground truth).",
     "export": "Convert a recording to CSV or a CSV to a recording.",
+    "clinic": "Guided clinical tests and exercises (simulated screen, or marked recordings).",
 }
 
 OVERWRITE_HELP = "replace output files that exist already (default: refuse, exit status 2)"

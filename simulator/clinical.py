@@ -455,3 +455,27 @@ def standard_session(*, seed: int = 0) -> ClinicalScript:
         Sit(5), SitToStandSet(reps, shift_side="right", shift_deg=4.0),
         Walk(20, cadence_spm=106), Stand(4),
     ])
+
+
+def demo_script(kind: str, side: str = "right") -> ClinicalScript:
+    """A short scripted execution of one test or exercise (for the emulated clinic screen).
+
+    ``kind`` is a test or exercise name of :mod:`analysis.clinical` (``"sls"``, ``"sts"``,
+    ``"standing"``, ``"walk"``, ``"tilt_control"``, ``"level_balance"``,
+    ``"sts_no_shift"``, ``"level_walking"``); ``side`` the stance side of one-leg items.
+    """
+    leg: Side = "left" if side == "left" else "right"
+    scripts: dict[str, list[Item]] = {
+        "standing": [Stand(36)],
+        "sls": [Stand(5), SingleLegStance(leg, 14.0, drop_deg=4.0)],
+        "level_balance": [Stand(5), SingleLegStance(leg, 20.0, drop_deg=1.0, sway_deg=0.9)],
+        "sts": [Sit(5), SitToStandSet((2.4, 2.6, 2.5, 2.8, 2.4), "right", 4.0)],
+        "sts_no_shift": [Sit(5), SitToStandSet((2.4, 2.6, 2.5, 2.8, 2.4))],
+        "walk": [Stand(4), Walk(24, cadence_spm=104), Stand(4)],
+        "tilt_control": [Stand(5), TiltSet((8.0, -8.0, 8.0, -8.0, 8.0, -8.0), (4.0,) * 6)],
+        "level_walking": [Stand(4), Walk(40, cadence_spm=100, hike_side=leg, hike_deg=6.0),
+                          Stand(4)],
+    }
+    if kind not in scripts:
+        raise ValueError(f"no demo for {kind!r}: use one of {', '.join(scripts)}")
+    return ClinicalScript(scripts[kind])

@@ -213,7 +213,8 @@ def analyze_single_leg_stance(
         drop_now = _drop(base, lat_now, side)
         return Outcome(kind, State.RUNNING, f"Hold: {t[-1] - lift_s:.0f} s", side=side,
                        feedback={"elapsed_s": float(t[-1] - lift_s), "drop_deg": drop_now,
-                                 "level": abs(drop_now) <= p.drop_tolerance_deg})
+                                 "unsupported_side": free,
+                                 "dropped": drop_now > p.drop_tolerance_deg})
     if down_s is None and not held_full:
         return Outcome(kind, State.REPEAT, f"Stopped on one leg after {t[-1] - lift_s:.0f} s, "
                        "before the foot touched down - repeat", side=side)

@@ -74,8 +74,12 @@ def tilt_control(sig: Signals, targets: TiltTargets | None = None, *,
           "of": p.reps, "in_band": bool(current), "in_band_s": current.get("in_band_s", 0.0),
           "targets_deg": list(p.targets_deg), "band_deg": p.band_deg}
     if not final and len(holds) < p.reps:
-        msg = (f"Hold {current['in_band_s']:.0f} / {p.hold_s:.0f} s" if current
-               else f"Holds {len(holds)} of {p.reps}")
+        if current and current["in_band_s"] >= p.hold_s:
+            msg = "Counted - back to neutral"
+        elif current:
+            msg = f"Hold {current['in_band_s']:.0f} of {p.hold_s:.0f} s"
+        else:
+            msg = "Go to the next target"
         return Outcome(kind, State.RUNNING, msg, feedback=fb)
     result = {
         "holds": len(holds),
@@ -102,8 +106,11 @@ def level_balance(sig: Signals, side: str, *, band_deg: float = 2.0,
         fb = dict(out.feedback)
         if "drop_deg" in fb:
             fb["level"] = abs(fb["drop_deg"]) <= band_deg
-        msg = out.message if not fb else ("Level - keep it" if fb.get("level") else
-                                          "Lift the dropping side")
+        msg = out.message
+        if "drop_deg" in fb:
+            free = fb["unsupported_side"]
+            msg = "Level - keep it" if fb["level"] else (
+                f"Lift the {free} side" if fb["drop_deg"] > 0 else f"Lower the {free} side")
         return Outcome(kind, out.state, msg, feedback=fb, side=side)
     r = out.result
     t = sig.time_s
@@ -148,9 +155,12 @@ class LevelWalking:
     rate_hz: float
     params: HipHikeParams | None = None
     window_s: float = 8.0
-    settle_s: float = 1.0
+    settle_s: float = 1.5
+    detect_every_s: float = 0.5
+    min_step_s: float = 0.25
     _tracker: HipHikeTracker = field(init=False)
     _last_ic: float = field(init=False, default=-np.inf)
+    _last_detect: float = field(init=False, default=-np.inf)
     _episodes: list[dict[str, Any]] = field(init=False, default_factory=list)
     _steps: int = field(init=False, default=0)
 
@@ -163,12 +173,20 @@ class LevelWalking:
         t = recent.time_s
         ics = np.empty(0)
         sides = np.empty(0, dtype="<U7")
-        if recent.n > 2 * self.rate_hz:
+        due = final or (t.size > 0 and t[-1] - self._last_detect >= self.detect_every_s)
+        if recent.n > 2 * self.rate_hz and due:
+            self._last_detect = float(t[-1])
             g = detect_gait(recent.acc_p_mps2, recent.gyr_p_rps, rate_hz=recent.rate_hz,
                             up_p=recent.up_p())
             ics, sides = g.ic_time_s + t[0], g.ic_side
-            keep = (ics > self._last_ic) & ((ics < t[-1] - self.settle_s) | final)
+            # Contacts near the window's edges move between windows: each is taken once,
+            # when it is settle_s old, and one within min_step_s of the last is the same.
+            keep = (ics > self._last_ic + self.min_step_s) & (
+                (ics < t[-1] - self.settle_s) | final)
             ics, sides = ics[keep], sides[keep]
+            if ics.size > 1:
+                distinct = np.concatenate(([True], np.diff(ics) > self.min_step_s))
+                ics, sides = ics[distinct], sides[distinct]
         new_t = t[new_from:]
         upd = self._tracker.update(new_t, recent.lateral_tilt_deg[new_from:],
                                    np.full(new_t.size, "walking"), ics, sides)

@@ -57,13 +57,12 @@ def analyze_walk(sig: Signals, params: WalkParams | None = None, *, final: bool 
     if p.duration_s is not None and sig.duration_s < p.duration_s and not final:
         return Outcome(kind, State.RUNNING, f"Walk: {p.duration_s - sig.duration_s:.0f} s",
                        feedback={"elapsed_s": sig.duration_s})
-    if sig.n < int(2 * sig.rate_hz):
-        return Outcome(kind, State.WAITING if not final else State.REPEAT,
-                       "Walk at your usual pace")
-    gait = detect_gait(sig.acc_p_mps2, sig.gyr_p_rps, rate_hz=sig.rate_hz, up_p=sig.up_p())
-    if not final:
+    if not final:  # steps are counted at the end (the live screen shows the time)
         return Outcome(kind, State.RUNNING, "Walk at your usual pace",
-                       feedback={"steps": gait.n_steps})
+                       feedback={"elapsed_s": sig.duration_s})
+    if sig.n < int(2 * sig.rate_hz):
+        return Outcome(kind, State.REPEAT, "Too short - repeat: walk at your usual pace")
+    gait = detect_gait(sig.acc_p_mps2, sig.gyr_p_rps, rate_hz=sig.rate_hz, up_p=sig.up_p())
     if gait.n_steps < p.min_steps:
         return Outcome(kind, State.REPEAT, f"Only {gait.n_steps} steps found - repeat: walk at "
                        f"least {p.min_steps} steps at your usual pace")

@@ -55,14 +55,15 @@ th:first-child, td:first-child { text-align: left; }
 def _change_cell(trend_change: float, unit: str, beyond: bool | None, better: bool | None) -> str:
     if math.isnan(trend_change):
         return "<td>-</td>"
+    shown = fmt_value(trend_change, unit)
     cls = []
-    if better is not None and trend_change != 0:
+    if better is not None and fmt_value(0.0, unit) != shown:
         cls.append("up" if better else "down")
     if beyond:
         cls.append("mdc")
-    sign = "+" if trend_change > 0 else ""
+    sign = "+" if trend_change > 0 and shown != fmt_value(0.0, unit) else ""
     mark = " *" if beyond else ""
-    return f'<td class="{" ".join(cls)}">{sign}{escape(fmt_value(trend_change, unit))}{mark}</td>'
+    return f'<td class="{" ".join(cls)}">{sign}{escape(shown)}{mark}</td>'
 
 
 def _table(trends: SubjectTrends) -> str:
@@ -97,11 +98,11 @@ def _charts(trends: SubjectTrends) -> str:
         if values.size == 0:
             continue
         lo, hi = float(values.min()), float(values.max())
-        if unit in ("%", "/h", "m/s", "/min"):
+        if unit in ("%", "/h"):
             lo = min(lo, 0.0)
         pad = max(0.08 * (hi - lo), 0.5 if unit in ("deg", "%") else 0.05)
         chart = Chart(
-            x_range=(-0.02 * x_hi, 1.02 * x_hi),
+            x_range=(0.0, 1.02 * x_hi),
             y_range=(lo - (pad if lo < 0 else 0.0), hi + pad),
             height_px=200,
             x_label="days since the first session",

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -99,6 +99,19 @@ def _desc(info: Any, channels: Sequence[tuple[str, str, str]], device: dict[str,
     acq.append_child_value("placement", PLACEMENT)
     acq.append_child_value("frame", "sensor (the IMU's own axes)")
     desc.append_child_value("software", "pelviscope")
+
+
+@runtime_checkable
+class PostureSink(Protocol):
+    """Where the live window hands its derived values and events (an :class:`LslTee`)."""
+
+    def push_posture(self, time_s: NDArray[np.float64], anterior_tilt_deg: NDArray[Any],
+                     lateral_tilt_deg: NDArray[Any], activity_code: NDArray[Any],
+                     hip_hike: str) -> None:
+        """Derived values of the samples at session times ``time_s``."""
+
+    def push_event(self, text: str, time_s: float) -> None:
+        """One event at session time ``time_s``."""
 
 
 @dataclass(frozen=True)

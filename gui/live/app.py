@@ -39,6 +39,8 @@ class LiveOptions:
         Faults of the emulated sensor (drops, hang-ups).
     remember : bool
         Read and store settings with ``QSettings``.
+    lsl : bool
+        Stream raw samples, derived values and events to Lab Streaming Layer.
     """
 
     simulate: bool = False
@@ -52,6 +54,7 @@ class LiveOptions:
     remember: bool = True
     theme: str | None = None
     window_s: float | None = None
+    lsl: bool = False
 
 
 def needs_offscreen() -> bool:
@@ -67,11 +70,19 @@ def make_factory(opts: LiveOptions) -> Callable[[DeviceEntry], SampleSource]:
     """A function that makes the source for a device-list entry."""
 
     def factory(entry: DeviceEntry) -> SampleSource:
+        source: SampleSource
         if entry.address == EMULATED_ADDRESS:
             source, _sensor = emulated(rate_hz=opts.rate_hz, start_s=opts.sim_start_s,
                                        faults=opts.faults)
-            return source
-        return ble_source(entry.address, rate_hz=opts.rate_hz)
+        else:
+            source = ble_source(entry.address, rate_hz=opts.rate_hz)
+        if opts.lsl:
+            from analysis.activity import LABELS
+            from interop.lsl import LslTee
+
+            source = LslTee(source, source_id=f"pelviscope-{entry.address}",
+                            activity_labels=LABELS)
+        return source
 
     return factory
 

@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from analysis.activity import LABELS
 from analysis.calibration import CalibrationError, load_calibration
 from firmware_bridge.source import SampleSource
+from gui.live.lsl_feed import LslFeed
 from gui.live.model import LiveModel
 from gui.live.panels import CalibrationPanel, ConnectPanel, RecordPanel
 from gui.live.recording import fresh_name
@@ -31,6 +32,7 @@ from gui.widgets.activity_band import ActivityBand
 from gui.widgets.readout import BigReadout, HipHikeIndicator, format_angle
 from gui.widgets.theme import THEMES, Theme, apply_palette
 from gui.widgets.time_plot import Episode, TimePlot
+from interop.lsl import PostureSink
 from recordings import InputError
 from recordings.files import OutputError, atomic_output
 
@@ -81,6 +83,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._ticks = 0
         self._last_draw = self._last_status = self._last_readout = 0.0
         self._dirty = False
+        #: Publishes derived values and events when the source streams to LSL (--lsl).
+        self.lsl_feed: LslFeed | None = None
         #: Redraw on every tick even without new data (benchmarks of the drawing cost).
         self.force_redraw = False
         self.timer = QtCore.QTimer(self)
@@ -390,11 +394,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         m = self.model.add_marker()
         if m is not None:
             self.record_panel.info.setText(f"{m.label} at {m.time_s:.1f} s")
+            if self.lsl_feed is not None:
+                self.lsl_feed.marker(m.label, m.time_s)
 
     # ---- the tick -------------------------------------------------------------------------------
     def on_tick(self) -> None:
         """Drain the source, update the analysis, redraw."""
         n = self.model.tick()
+        self._publish_lsl()
         self._ticks += 1
         self._dirty = self._dirty or n > 0
         self._check_scan()
@@ -410,6 +417,15 @@ class LiveWindow(QtWidgets.QMainWindow):
         if now - self._last_status >= 0.1:
             self._last_status = now
             self._update_status()
+
+    def _publish_lsl(self) -> None:
+        source = self.model.source
+        if not isinstance(source, PostureSink):
+            self.lsl_feed = None
+            return
+        if self.lsl_feed is None or self.lsl_feed.sink is not source:
+            self.lsl_feed = LslFeed(self.model, source)
+        self.lsl_feed.update()
 
     def _after_paint(self) -> None:
         self.model.note_painted()

@@ -25,6 +25,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=float, metavar="S",
                         help="plot window, 10-300 s (also in Settings)")
     parser.add_argument("--theme", choices=("light", "dark"), help="colour theme")
+    parser.add_argument("--lsl", action="store_true",
+                        help="stream raw samples, tilt/activity/hip-hike values and events to "
+                             "Lab Streaming Layer (opens network listeners; prints where)")
     add_overwrite(parser)
     sim = parser.add_argument_group("emulated sensor")
     sim.add_argument("--sim-start", type=float, default=0.0, metavar="S",
@@ -85,10 +88,17 @@ def run(args: argparse.Namespace) -> int:
 
         faults = FaultConfig(drop_rate=args.drop_rate, disconnect_every_s=args.disconnect_every,
                              vanish_s=1.0 if args.disconnect_every else 0.0)
+    if args.lsl:
+        import sys
+
+        from interop.lsl import network_summary
+
+        print(f"pelviscope live: {network_summary()}", file=sys.stderr, flush=True)
     from gui.live.app import run as run_app
 
     return run_app(LiveOptions(
         simulate=args.simulate, device=args.device, duration_s=args.duration,
         screenshot=args.screenshot, sim_start_s=args.sim_start, rate_hz=args.rate_hz,
         calibration=calibration, faults=faults, theme=args.theme, window_s=args.window,
+        lsl=args.lsl,
     ))

@@ -109,3 +109,94 @@ def test_record_simulate_lsl_streams_every_sample_with_its_clock_time(lsl, tmp_p
     print(f"LSL: {len(got)} of {rec.n_samples} samples (joined at {first}), 0 lost, "
           f"0 duplicated, timestamp spread vs the recording {spread_ms:.6f} ms")
     assert spread_ms < 2.0
+
+
+class _Replay:
+    """A SampleSource handing a recording out in small batches (no clock: anchored)."""
+
+    def __init__(self, rec, batch: int = 10) -> None:
+        from firmware_bridge.source import SourceStatus, State
+
+        self.rec, self.batch, self.i = rec, batch, 0
+        self._status = SourceStatus(state=State.STREAMING, device={"model": "replay"})
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    @property
+    def status(self):
+        return self._status
+
+    def poll(self):
+        from firmware_bridge.source import Batch
+
+        if self.i >= self.rec.n_samples:
+            return []
+        j = min(self.i + self.batch, self.rec.n_samples)
+        r = self.rec
+        b = Batch(r.time_s[self.i:j], r.acc_mps2[self.i:j], r.gyr_rps[self.i:j], r.rate_hz)
+        self.i = j
+        return [b]
+
+
+def _pull_all(pylsl, inlet, quiet_s: float = 0.5):
+    values, stamps = [], []
+    last = time.monotonic()
+    while time.monotonic() - last < quiet_s:
+        data, ts = inlet.pull_chunk(timeout=0.1, max_samples=8192)
+        if ts:
+            values += data
+            stamps += ts
+            last = time.monotonic()
+    return values, np.asarray(stamps)
+
+
+def test_live_feed_publishes_posture_and_events_on_the_sample_clock(lsl):
+    """The live model's derived values reach the posture stream stamped with the same LSL
+    times as their raw samples; hip-hike episodes and a user marker reach the events."""
+    pylsl, _ = lsl
+    from gui.live.lsl_feed import LslFeed
+    from gui.live.model import LiveModel
+    from interop.lsl import LslTee
+    from simulator import Scenario, Stand, Walk, simulate
+
+    scenario = Scenario([Stand(8), Walk(16, cadence_spm=108), Stand(10),
+                         Stand(14, lateral_deg=-7.0), Stand(10)])
+    rec = simulate(scenario, rate_hz=100.0, seed=3).recording
+    tee = LslTee(_Replay(rec), source_id="pelviscope-test-live", activity_labels=("a", "b"))
+    model = LiveModel()
+    model.connect(tee)
+    feed = LslFeed(model, tee)
+    model.tick()
+    feed.update()  # the outlets exist now
+    raw, posture, events = (_inlet(pylsl, n) for n in
+                            ("pelviscope-imu", "pelviscope-posture", "pelviscope-events"))
+    ch = posture.info(timeout=5.0).desc().child("channels").child("channel")
+    units = []
+    while not ch.empty():
+        units.append((ch.child_value("label"), ch.child_value("unit")))
+        ch = ch.next_sibling()
+    assert units == [("anterior_tilt", "deg"), ("lateral_tilt", "deg"), ("activity", "code"),
+                     ("hip_hike", "code")]
+    sent_from = model.ring.count
+    while model.tick():
+        feed.update()
+        if model.ring.count == 3000:
+            feed.marker("cue", float(model.ring.last("t", 1)[0]))
+    raw_v, raw_t = _pull_all(pylsl, raw)
+    post_v, post_t = _pull_all(pylsl, posture)
+    ev_v, _ = _pull_all(pylsl, events)
+    n_after = rec.n_samples - 10  # the first batch went out before the inlets connected
+    assert len(raw_v) == n_after and len(np.unique(raw_t)) == n_after
+    assert len(post_v) == model.ring.count - sent_from
+    assert np.isin(post_t, raw_t).all(), "posture stamps are not their samples' stamps"
+    assert np.all(np.diff(raw_t) > 0)
+    texts = [v[0] for v in ev_v]
+    assert "marker cue" in texts
+    hikes = [t for t in texts if t.startswith("hip_hike_start right")]
+    assert hikes, texts
+    post = np.asarray(post_v)
+    assert set(np.unique(post[:, 3])) <= {0.0, 1.0, 2.0} and (post[:, 3] == 2.0).any()

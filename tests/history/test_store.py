@@ -213,3 +213,26 @@ def test_default_database_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for f in folder.iterdir():  # the database and its -wal/-shm files
         assert stat.S_IMODE(os.stat(f).st_mode) == 0o600, f
     assert (folder / "history.sqlite").exists()
+
+
+def test_review_window_model(db_url: str, cohort: Cohort, tmp_path: Path) -> None:
+    from history.model import history_for_recording
+
+    files = []
+    for f in sorted(cohort.folders["P004"].glob("*.psrec"))[:3]:
+        files.append(tmp_path / f.name)
+        shutil.copyfile(f, files[-1])
+    other = tmp_path / "never_imported.psrec"
+    other.write_bytes(files[0].read_bytes()[:-7])
+    with open_database(db_url) as db:
+        add_subject(db, "R1")
+        import_files(db, "R1", files)
+        assert history_for_recording(db, other) is None
+        h = history_for_recording(db, files[1])
+        assert h is not None and h.code == "R1"
+        assert h.current_index == 1 and [s.path for s in h.sessions] == [str(f) for f in files]
+        assert h.trends.of("hike_right_standing_pct").count == 3
+        files[2].unlink()
+        h = history_for_recording(db, files[0])
+        assert h is not None and h.current_index == 0
+        assert h.openable(1) == str(files[1]) and h.openable(2) is None  # gone

@@ -41,6 +41,7 @@ COMMANDS = {
     "review": "Review a recorded session in a window.",
     "simulate": "Simulate a pelvis IMU session (recording or CSV, with ground truth).",
     "export": "Convert a recording to CSV or a CSV to a recording.",
+    "history": "Subjects, their sessions and progress reports (the history database).",
     "clinic": "Guided clinical tests and exercises (simulated screen, or marked recordings).",
 }
 
@@ -174,13 +175,25 @@ def _open_new_log() -> tuple[Path, TextIO]:
     raise OSError(errno.EACCES, "no writable folder for the log")
 
 
+#: Commands whose arguments name people (pseudonymous subject ids): a log shows only
+#: the command and its action.
+PRIVATE_ARGUMENTS = {"history"}
+
+
+def _logged_command_line() -> str:
+    argv = sys.argv
+    if len(argv) > 1 and argv[1] in PRIVATE_ARGUMENTS:
+        return " ".join([*argv[:3], "(arguments not logged: they may name people)"])
+    return " ".join(argv)
+
+
 def write_log(exc: BaseException, *, context: str = "") -> str:
     """Write ``exc``'s traceback to a new log file; return its path (or why there is none)."""
     try:
         path, f = _open_new_log()
         with f:
             f.write(f"pelviscope {__version__}, Python {sys.version.split()[0]}\n")
-            f.write(f"command line: {' '.join(sys.argv)}\n")
+            f.write(f"command line: {_logged_command_line()}\n")
             if context:
                 f.write(f"{context}\n")
             f.write("".join(traceback.format_exception(exc)))

@@ -226,8 +226,11 @@ def _device(meta: dict[str, Any]) -> dict[str, str]:
 
 def motion_sidecar(rec: Recording, name: BidsName, *, task_description: str = "") -> dict[str, Any]:
     """The ``*_motion.json`` sidecar."""
-    counts = {"ACCELChannelCount": 3, "GYROChannelCount": 3 if rec.has_gyr else 0,
-              "MAGNChannelCount": 3 if rec.mag is not None else 0, "LATENCYChannelCount": 1}
+    counts = {"ACCELChannelCount": 3, "ANGACCELChannelCount": 0,
+              "GYROChannelCount": 3 if rec.has_gyr else 0, "JNTANGChannelCount": 0,
+              "LATENCYChannelCount": 1, "MAGNChannelCount": 3 if rec.mag is not None else 0,
+              "MISCChannelCount": 0, "ORNTChannelCount": 0, "POSChannelCount": 0,
+              "VELChannelCount": 0}
     n_time = rec.n_samples
     effective = (n_time - 1) / rec.duration_s if n_time > 1 and rec.duration_s > 0 else None
     doc: dict[str, Any] = {
@@ -242,7 +245,7 @@ def motion_sidecar(rec: Recording, name: BidsName, *, task_description: str = ""
         "RecordingDuration": rec.duration_s,
         "TrackedPointsCount": 1,
         "MotionChannelCount": sum(counts.values()),
-        **{k: v for k, v in counts.items() if v},
+        **counts,
         "SubjectArtefactDescription": f"{len(rec.gaps)} gap(s) of lost samples: rows of n/a "
                                       "(see the events, trial_type gap)" if rec.gaps else NA,
         "MissingValues": NA,

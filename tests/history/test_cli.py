@@ -36,7 +36,11 @@ def test_two_imports_at_once(db_url: str, cohort: Cohort, tmp_path: Path) -> Non
     folder.mkdir()
     for f in sorted(cohort.folders["P000"].glob("*.psrec"))[:4]:
         (folder / f.name).write_bytes(f.read_bytes())
-    procs = [_run("import", str(folder), "--subject", "P000", "--db", db_url) for _ in range(2)]
+    # One analyses in two worker processes, the other in its own.
+    procs = [
+        _run("import", str(folder), "--subject", "P000", "--db", db_url, *jobs)
+        for jobs in (["--jobs", "2"], [])
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err

@@ -20,6 +20,8 @@ from typing import Any
 SCHEDULER_ENV = "PELVISCOPE_SCHEDULER"
 #: ``--scheduler`` value that starts a cluster on this machine.
 LOCAL = "local"
+#: Seconds to wait for a scheduler (Dask retries the connection meanwhile).
+CONNECT_TIMEOUT_S = 20.0
 
 
 class SchedulerError(RuntimeError):
@@ -40,7 +42,7 @@ def run_on_dask(
     workers: int,
     on_result: Callable[[int, Any], None],
     on_lost: Callable[[int, str], None],
-    timeout_s: float = 30.0,
+    timeout_s: float | None = None,
 ) -> None:
     """Run ``task(unit)`` for every unit on Dask; report each result once, as it arrives.
 
@@ -60,8 +62,8 @@ def run_on_dask(
         ``on_result(index, result)`` in the client, once per unit.
     on_lost : callable
         ``on_lost(index, reason)`` for a unit Dask gave up on (its workers died).
-    timeout_s : float
-        How long to wait for the scheduler.
+    timeout_s : float, optional
+        How long to wait for the scheduler (default :data:`CONNECT_TIMEOUT_S`).
 
     Raises
     ------
@@ -80,13 +82,16 @@ def run_on_dask(
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    # The scheduler's HTTP (health) server: this machine, any free port.
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.ERROR,
                 )
             )
             client = stack.enter_context(Client(cluster))
         else:
             try:
-                client = stack.enter_context(Client(scheduler, timeout=f"{timeout_s}s"))
+                wait_s = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+                client = stack.enter_context(Client(scheduler, timeout=f"{wait_s}s"))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise SchedulerError(
                     f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"

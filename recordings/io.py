@@ -10,6 +10,7 @@ import os
 import stat
 from pathlib import Path
 
+from recordings.bids import MOTION_SUFFIX, read_bids_motion
 from recordings.csv_io import read_csv
 from recordings.data import Recording
 from recordings.devices import read_span
@@ -66,8 +67,9 @@ def load(
 ) -> Recording:
     """Load a recording, a CSV file or a research wearable's file.
 
-    The format is chosen by content: the recording magic means a native recording; an
-    Axivity or GENEActiv header means that device's file (read whole: for multi-day
+    The format is chosen by content: the recording magic means a native recording; a
+    name ending in ``_motion.tsv`` a BIDS-motion file (:mod:`recordings.bids`, its
+    sidecars next to it); an Axivity or GENEActiv header means that device's file (read whole: for multi-day
     files see :func:`recordings.devices.iter_chunks`); otherwise a ``.csv``/``.txt``
     extension or text content means CSV.
 
@@ -105,6 +107,8 @@ def load(
         raise InputError(name, "", f"cannot read ({exc.strerror or exc})") from None
     if head.startswith(MAGIC):
         return read_recording(p, empty=empty)
+    if p.name.endswith(MOTION_SUFFIX):  # BIDS-motion: its sidecars say the layout and units
+        return read_bids_motion(p)
     device = sniff_device(head)
     if device is not None:  # before CSV: a GENEActiv file is text too
         return read_span(p)

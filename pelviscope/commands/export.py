@@ -113,15 +113,12 @@ def _run_convert(args: argparse.Namespace) -> int:
 
 def _analysis(src: Path, args: argparse.Namespace) -> dict[str, Any] | None:
     """The analysis document of ``src`` for its events, or None (with a warning why)."""
-    if src.name.endswith(MOTION_SUFFIX):
-        report("export", "warning", f"{src}: events of a BIDS-motion input are its markers "
-                                    "and gaps only (analyse a .psrec or CSV for the rest)")
-        return None
     from analysis.session import analyze
 
+    units = {} if src.name.endswith(MOTION_SUFFIX) else {
+        "acc_unit": args.acc_unit or "mps2", "gyr_unit": args.gyr_unit or "rps"}
     try:
-        doc: dict[str, Any] = analyze(src, acc_unit=args.acc_unit or "mps2",
-                                      gyr_unit=args.gyr_unit or "rps").to_json()
+        doc: dict[str, Any] = analyze(src, **units).to_json()
     except InputError as exc:
         report("export", "warning", f"no analysed events: {exc}")
         return None

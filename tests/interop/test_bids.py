@@ -210,3 +210,17 @@ def test_export_recording_refuses_empty_and_checks_labels(tmp_path):
     rec.time_s, rec.acc_mps2, rec.gyr_rps = rec.time_s[:0], rec.acc_mps2[:0], rec.gyr_rps[:0]
     with pytest.raises(ValueError, match="no samples"):
         export_recording(tmp_path / "d", rec, BidsName("01", None, "walk"))
+
+
+def test_load_and_analyze_take_a_bids_motion_file(dataset):
+    from analysis.session import analyze
+
+    root, sources = dataset
+    m = _motion(root, "03", "pre")
+    assert load(m).n_samples == load(sources["03pre"]).n_samples
+    a = analyze(m).to_json()
+    b = analyze(sources["03pre"]).to_json()
+    # The same analysis (times differ by nanoseconds: confidences in the 10th digit).
+    assert [(s["time_s"], s["side"]) for s in a["steps"]] == [
+        (s["time_s"], s["side"]) for s in b["steps"]]
+    assert a["segments"] == b["segments"]

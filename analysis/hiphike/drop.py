@@ -203,7 +203,11 @@ class PelvicDropTracker:
             and excess >= p.depth_excess_deg  # NaN compares False
             and asym >= p.asymmetry_deg
         )
-        if not turning and math.isfinite(depth) and math.isfinite(step.asymmetry_deg):
+        # The person's usual swing is learnt from normal strides only: not a dropped one,
+        # and not while a run is open (the drop deepens the other side's measure too), so
+        # a long drop does not become its own reference.
+        learn = not (turning or dropped or self.runs)
+        if learn and math.isfinite(depth) and math.isfinite(step.asymmetry_deg):
             self._depth.push(depth)
             self._asym.push(sign * step.asymmetry_deg)
         run = self.runs.get(side)

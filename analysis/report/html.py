@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analysis.report.svg import ACTIVITY_COLOURS, SIDE_COLOURS, Chart
+from analysis.report.gait import gait_section_html, shade_drops
+from analysis.report.svg import ACTIVITY_COLOURS, DROP_COLOUR, SIDE_COLOURS, Chart
 
 if TYPE_CHECKING:
     from analysis.session import SessionResult
@@ -64,7 +66,11 @@ def _time_axis(result: SessionResult) -> tuple[np.ndarray, float, str]:
 
 
 def _timeline(
-    result: SessionResult, values: np.ndarray, label: str, threshold: float | None
+    result: SessionResult,
+    values: np.ndarray,
+    label: str,
+    threshold: float | None,
+    drops: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     t, scale, x_label = _time_axis(result)
     finite = values[np.isfinite(values)]
@@ -94,6 +100,7 @@ def _timeline(
             0,
             f"{ep['side']} {ep['kind']} hip-hike, peak {ep['peak_deg']:.1f} deg",
         )
+    shade_drops(chart, drops, scale)
     for gap in result.gaps:
         chart.band(gap.start_s / scale, gap.end_s / scale, "#555", 0.5)
     if threshold is not None:
@@ -110,7 +117,7 @@ def _timeline(
     return chart.render()
 
 
-def _legend() -> str:
+def _legend(drops: bool = False) -> str:
     parts = [
         f'<span style="background:{c}">{a}</span>'
         for a, c in ACTIVITY_COLOURS.items()
@@ -121,6 +128,8 @@ def _legend() -> str:
         f'<span style="background:{SIDE_COLOURS["right"]};color:white">hip-hike right</span>',
         '<span style="background:#555;color:white">lost data</span>',
     ]
+    if drops:
+        parts.insert(-1, f'<span style="background:{DROP_COLOUR};color:white">pelvic drop</span>')
     return '<p class="legend">' + "".join(parts) + "</p>"
 
 
@@ -266,8 +275,48 @@ def _findings(result: SessionResult) -> list[str]:
     return out
 
 
-def render_html(result: SessionResult) -> str:
-    """The report as one HTML string (inline CSS and SVG, no external files)."""
+def _drop_findings(drops: Sequence[Mapping[str, Any]]) -> list[str]:
+    out = []
+    for side in ("left", "right"):
+        eps = [d for d in drops if d["side"] == side]
+        if not eps:
+            continue
+        total = sum(d["end_s"] - d["start_s"] for d in eps)
+        peaks = [d["peak_deg"] for d in eps if d.get("peak_deg") is not None]
+        deepest = f", deepest {max(peaks):.1f}° below neutral" if peaks else ""
+        out.append(
+            f"<b>Pelvic drop on the {side}</b> (the {side} side dropping in its swing "
+            f"beyond this person's usual swing - a Trendelenburg pattern, weak "
+            f"{'right' if side == 'left' else 'left'} hip abductors): {len(eps)} "
+            f"episode(s), {total:.0f} s{deepest}."
+        )
+    return out
+
+
+def render_html(
+    result: SessionResult,
+    *,
+    pelvic_drops: Sequence[Mapping[str, Any]] | None = None,
+    gait_cycles: Mapping[str, Any] | None = None,
+    spatial_bouts: Sequence[Mapping[str, Any]] | None = None,
+) -> str:
+    """The report as one HTML string (inline CSS and SVG, no external files).
+
+    Parameters
+    ----------
+    result : SessionResult
+        The analysed session.
+    pelvic_drops : sequence of dict, optional
+        ``pelvic_drop_episodes`` (shaded on the lateral-tilt timeline, tabled).
+    gait_cycles : dict, optional
+        ``gait.cycles`` (:func:`analysis.gait.cycle.cycles_json`): cycle charts.
+    spatial_bouts : sequence of dict, optional
+        Walking speed and stride length per bout.
+
+    Without any of the three the gait section is as before (no drop/cycle/speed part).
+    """
+    drops = list(pelvic_drops or ())
+    clinical = pelvic_drops is not None or gait_cycles is not None or bool(spatial_bouts)
     meta = result.meta
     cal = result.calibration
     summary = result.summary()
@@ -344,7 +393,7 @@ def render_html(result: SessionResult) -> str:
         "<h1>Pelvic posture report</h1>",
         f"<p class='sub'>pelviscope · {escape(result.source)} · generated {generated}</p>",
         "<h2>Findings</h2><ul class='findings'>"
-        + "".join(f"<li>{f}</li>" for f in _findings(result))
+        + "".join(f"<li>{f}</li>" for f in _findings(result) + _drop_findings(drops))
         + "</ul>",
         "<h2>Session</h2>" + _table(["", ""], facts, "facts"),
         "<h2>Calibration</h2>" + _table(["", ""], cal_rows, "facts"),
@@ -362,9 +411,9 @@ def render_html(result: SessionResult) -> str:
         "<p class='sub'>Angles relative to the neutral standing posture of the calibration. "
         "Anterior tilt + = pelvis tipped forward; lateral tilt + = left side higher.</p>",
         "<h2>Timeline</h2>",
-        _legend(),
-        _timeline(result, result.anterior_tilt_deg, "anterior tilt (°)", None),
-        _timeline(result, result.lateral_tilt_deg, "lateral tilt (°)", thr),
+        _legend(drops=pelvic_drops is not None),
+        _timeline(result, result.anterior_tilt_deg, "anterior tilt (°)", None, drops),
+        _timeline(result, result.lateral_tilt_deg, "lateral tilt (°)", thr, drops),
         f"<p class='sub'>Dashed lines: ±{thr:g}°; a static hip-hike is a tilt held that far beyond "
         "the person's own habitual tilt in that activity for "
         f"{result.hip_hike_params.static_min_duration_s:g} s. Top strips: hip-hike episodes.</p>",
@@ -397,6 +446,7 @@ def render_html(result: SessionResult) -> str:
         if bout_rows
         else "",
         _stride_charts(result),
+        gait_section_html(gait_cycles, drops, spatial_bouts or ()) if clinical else "",
         "<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in result.notes) + "</ul>"
         if result.notes
         else "",

@@ -25,6 +25,10 @@ ACTIVITY_COLOURS = {
 }
 # The same side colours as the apps (gui/widgets/theme.py, light theme).
 SIDE_COLOURS = {"left": "#e53935", "right": "#8e24aa"}
+#: Excessive pelvic drop episodes: a colour of their own (not a side's, not an activity's).
+DROP_COLOUR = "#ef6c00"
+#: Normal band of the gait-cycle charts.
+NORMAL_BAND_COLOUR = "#9e9e9e"
 
 
 def peak_decimate(x: FloatArray, y: FloatArray, n_columns: int) -> tuple[FloatArray, FloatArray]:
@@ -154,6 +158,35 @@ class Chart:
         if label:
             self._legend.append((label, colour))
 
+    def area(
+        self,
+        x: FloatArray,
+        lower: FloatArray,
+        upper: FloatArray,
+        colour: str,
+        opacity: float = 0.2,
+        label: str = "",
+    ) -> None:
+        """A filled band between two curves (mean +- SD, a normal range); NaNs split it."""
+        x, lo, hi = (np.asarray(v, float) for v in (x, lower, upper))
+        y0, y1 = self.y_range
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+        for a, b in zip(edges[0::2], edges[1::2], strict=True):
+            if b - a < 2:
+                continue
+            px = self._px(x[a:b])
+            top = self._py(np.clip(hi[a:b], y0, y1))
+            bottom = self._py(np.clip(lo[a:b], y0, y1))
+            pts = [f"{u:.1f},{v:.1f}" for u, v in zip(px, top, strict=True)]
+            pts += [f"{u:.1f},{v:.1f}" for u, v in zip(px[::-1], bottom[::-1], strict=True)]
+            self._items.append(
+                f'<polygon points="{" ".join(pts)}" fill="{colour}" fill-opacity="{opacity}" '
+                'stroke="none"/>'
+            )
+        if label:
+            self._legend.append((label, colour))
+
     def points(
         self, x: FloatArray, y: FloatArray, colour: str, label: str = "", r: float = 2.5
     ) -> None:
@@ -202,7 +235,7 @@ class Chart:
         )
         x = right
         for label, colour in reversed(self._legend):
-            x -= 8 + 7 * len(label)
+            x -= 22 + 7 * len(label)  # swatch, gap and the text (~7 px a character)
             out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{colour}"/>')
             out.append(f'<text x="{x + 14}" y="13">{escape(label)}</text>')
         if self.title:

@@ -140,3 +140,38 @@ def test_json_is_compact_and_finite():
     assert abs(np.mean(band["obliquity"]["mean_deg"][:-1])) < 0.05
     peak_to_peak = np.ptp(band["obliquity"]["mean_deg"])
     assert 7.0 <= peak_to_peak <= 9.0  # Kadaba et al. 1990: ~8 deg
+
+
+def test_cycle_chart_and_tables_render():
+    from analysis.report.gait import (
+        cycle_chart_svg,
+        drop_table_html,
+        gait_section_html,
+        spatial_table_html,
+    )
+
+    t, lat, ant, ic_t, ic_side = _session(1.1)
+    doc = cycles_json(stride_cycles(t, lat, ant, ic_t, ic_side))
+    svg = cycle_chart_svg(doc, "obliquity")
+    assert svg.count("<polyline") == 2 and svg.count("<polygon") == 3  # 2 sides, SD x2 + band
+    assert "left (n=" in svg and "right (n=" in svg
+    with pytest.raises(ValueError, match="signal"):
+        cycle_chart_svg(doc, "yaw")
+    empty = cycles_json(stride_cycles(t, lat, ant, ic_t[:2], ic_side[:2]))
+    assert "no complete strides" in cycle_chart_svg(empty)
+    assert drop_table_html([]) == "<p>None.</p>"
+    row = {"side": "left", "start_s": 65.0, "end_s": 90.5, "peak_deg": None, "mean_deg": 6.2}
+    table = drop_table_html([row])
+    assert "1:05" in table and "25.5 s" in table and "–" in table
+    bouts = [
+        {
+            "start_s": 0.0,
+            "end_s": 30.0,
+            "n_steps": 40,
+            "walking_speed_mps": 1.1,
+            "stride_length_m": None,
+        }
+    ]
+    assert "1.10 m/s" in spatial_table_html(bouts)
+    section = gait_section_html(doc, [row], bouts)
+    assert section.count("<svg") == 2 and "Walking speed" in section

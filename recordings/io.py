@@ -69,9 +69,9 @@ def load(
 
     The format is chosen by content: the recording magic means a native recording; a
     name ending in ``_motion.tsv`` a BIDS-motion file (:mod:`recordings.bids`, its
-    sidecars next to it); an Axivity or GENEActiv header means that device's file (read whole: for multi-day
-    files see :func:`recordings.devices.iter_chunks`); otherwise a ``.csv``/``.txt``
-    extension or text content means CSV.
+    sidecars next to it); an Axivity or GENEActiv header means that device's file (read
+    whole: for multi-day files see :func:`recordings.devices.iter_chunks`); otherwise a
+    ``.csv``/``.txt`` extension or text content means CSV.
 
     Parameters
     ----------

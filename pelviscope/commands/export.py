@@ -115,10 +115,9 @@ def _analysis(src: Path, args: argparse.Namespace) -> dict[str, Any] | None:
     """The analysis document of ``src`` for its events, or None (with a warning why)."""
     from analysis.session import analyze
 
-    units = {} if src.name.endswith(MOTION_SUFFIX) else {
-        "acc_unit": args.acc_unit or "mps2", "gyr_unit": args.gyr_unit or "rps"}
-    try:
-        doc: dict[str, Any] = analyze(src, **units).to_json()
+    try:  # a BIDS-motion file states its units (and refuses --acc-unit in _load)
+        doc: dict[str, Any] = analyze(src, acc_unit=args.acc_unit or "mps2",
+                                      gyr_unit=args.gyr_unit or "rps").to_json()
     except InputError as exc:
         report("export", "warning", f"no analysed events: {exc}")
         return None

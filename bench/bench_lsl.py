@@ -7,6 +7,10 @@ process (loopback-only LSL configuration) receives the raw stream while the reco
 the file. Prints samples recorded / received, lost and duplicated on the inlet, the spread of
 (LSL time - recording time) and the error of the LSL times against the emulated sensor's
 true sample instants (its device clock mapped back exactly), and the CPU time used.
+
+``--live-cpu S``: instead, CPU of ``pelviscope live --simulate --duration S`` (offscreen)
+without and with ``--lsl`` (an inlet in this process consuming the raw and posture
+streams), alternating, ``--repeats`` times each.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +31,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rate-hz", type=float, default=200.0)
+    parser.add_argument("--live-cpu", type=float, metavar="S", default=0.0)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-lsl-"))
     cfg = tmp / "lsl_api.cfg"
@@ -35,6 +42,10 @@ def main() -> None:
                    "[log]\nlevel = -3\n")
     os.environ["LSLAPICFG"] = str(cfg)
     import pylsl
+
+    if args.live_cpu:
+        live_cpu(pylsl, args.live_cpu, args.repeats)
+        return
 
     from firmware_bridge.emulator import emulated_source
     from firmware_bridge.recorder import record
@@ -115,6 +126,47 @@ def main() -> None:
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     print(f"wall {wall:.1f} s, CPU {cpu:.1f} s ({100 * cpu / wall:.1f} % of one core: sensor "
           f"emulator + BLE stack + recorder + LSL outlet + inlet)")
+
+
+def live_cpu(pylsl: Any, seconds: float, repeats: int) -> None:
+    """CPU per wall second of the live dashboard without and with --lsl."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    results: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(repeats):
+        for lsl in (False, True):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.monotonic()
+            cmd = [sys.executable, "-m", "pelviscope", "live", "--simulate", "--duration",
+                   str(seconds), *(["--lsl"] if lsl else [])]
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            inlets = []
+            if lsl:
+                for name in ("pelviscope-imu", "pelviscope-posture"):
+                    found = pylsl.resolve_byprop("name", name, timeout=30.0)
+                    if found:
+                        inlets.append(pylsl.StreamInlet(found[0]))
+            received = 0
+            while proc.poll() is None:
+                for inlet in inlets:
+                    try:
+                        _, ts = inlet.pull_chunk(timeout=0.05, max_samples=4096)
+                        received += len(ts)
+                    except Exception:
+                        pass
+                if not inlets:
+                    time.sleep(0.1)
+            wall = time.monotonic() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            results[lsl].append(100 * cpu / wall)
+            print(f"live {'--lsl' if lsl else '     '}: CPU {100 * cpu / wall:.1f} % of one core "
+                  f"over {wall:.0f} s" + (f", inlet received {received} samples" if lsl else ""))
+    off, on = np.mean(results[False]), np.mean(results[True])
+    print(f"mean: without {off:.1f} %, with --lsl {on:.1f} % ({100 * (on - off) / off:+.1f} %)")
 
 
 if __name__ == "__main__":

@@ -200,3 +200,13 @@ def test_live_feed_publishes_posture_and_events_on_the_sample_clock(lsl):
     assert hikes, texts
     post = np.asarray(post_v)
     assert set(np.unique(post[:, 3])) <= {0.0, 1.0, 2.0} and (post[:, 3] == 2.0).any()
+
+
+def test_without_lsl_nothing_loads_liblsl():
+    """LSL stays opt-in: the live window and the recorder load no liblsl without --lsl."""
+    code = ("import sys, gui.live.window, gui.live.app, pelviscope.commands.record, "
+            "pelviscope.commands.live, interop.lsl; assert 'pylsl' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                          check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr

@@ -142,9 +142,12 @@ class Database:
 
     def checkpoint(self) -> None:
         """SQLite: fold the write-ahead log into the file and empty it (after an erasure)."""
-        if self.is_sqlite:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self.is_sqlite:  # outside any transaction (a checkpoint cannot run inside one)
+            raw = self.engine.raw_connection()
+            try:
+                raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
 
     def close(self) -> None:
         """Release every connection."""
@@ -214,7 +217,12 @@ def open_database(db: str | None = None, *, migrate: bool = True) -> Database:
             _sqlite_events(engine)
         else:
             engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
-    except (ArgumentError, ImportError) as exc:
+    except ImportError:
+        raise DatabaseError(
+            f"--db {shown(url)}: no driver for {url.drivername!r} is installed "
+            "(SQLite and PostgreSQL are)"
+        ) from None
+    except ArgumentError as exc:
         raise DatabaseError(f"--db {shown(url)}: {exc}") from None
     except OSError as exc:
         raise DatabaseError(f"{url.database}: {exc.strerror or exc}") from None

@@ -118,8 +118,16 @@ def add_overwrite(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every sub-command registered."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser with every sub-command registered.
+
+    With ``argv`` naming a command, only that command's module is imported and its
+    arguments registered (the others' imports, e.g. scipy for ``analyze``, cost seconds
+    of start-up); the command list of ``--help`` is the same either way.
+    """
+    wanted = next((a for a in argv or () if not a.startswith("-")), None)
+    if wanted not in COMMANDS:
+        wanted = None
     parser = _Parser(
         prog="pelviscope",
         description="Pelvic posture from one pelvis-worn IMU: tilt, activity, gait, hip-hiking.",
@@ -127,10 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pelviscope {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"pelviscope.commands.{name}")
         p = sub.add_parser(name, help=help_text, description=help_text)
-        module.register(p)
-        p.set_defaults(_module=module, _parser=p)
+        if wanted is None or name == wanted:
+            module = importlib.import_module(f"pelviscope.commands.{name}")
+            module.register(p)
+            p.set_defaults(_module=module, _parser=p)
     return parser
 
 
@@ -352,7 +361,7 @@ def _file_of(args: argparse.Namespace) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
-        parser = build_parser()
+        parser = build_parser(sys.argv[1:] if argv is None else argv)
         try:
             args, extra = parser.parse_known_args(argv)
             if extra:  # named by the sub-command's parser, like its other argument errors

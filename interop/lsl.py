@@ -65,22 +65,45 @@ def config_file() -> Path | None:
     return None
 
 
+#: Discovery targets per ResolveScope (liblsl's defaults, each scope adding to the last).
+_SCOPE_GROUPS = (("machine", "MachineAddresses", "{127.0.0.1}"),
+                 ("link", "LinkAddresses", "{255.255.255.255, 224.0.0.1, 224.0.0.183}"),
+                 ("site", "SiteAddresses", "{239.255.172.215}"),
+                 ("organization", "OrganizationAddresses", "{}"),
+                 ("global", "GlobalAddresses", "{}"))
+
+
 def network_summary() -> str:
-    """One line: where LSL outlets listen and how far discovery reaches (from the config)."""
+    """One line: where LSL listens and where its discovery packets go (from the config).
+
+    liblsl binds its outlets' data servers (TCP, and UDP for time and info requests) to
+    every interface; ``[multicast] ListenAddress`` only moves the discovery listener, and
+    ``ResolveScope`` decides where discovery packets are sent (``machine``: this host).
+    """
     cfg = configparser.ConfigParser(strict=False)
     path = config_file()
     if path is not None:
         cfg.read(path)
-    get = lambda sec, key, default: cfg.get(sec, key, fallback=default).strip()  # noqa: E731
-    listen = get("multicast", "ListenAddress", "") or "all interfaces"
+
+    def get(section: str, key: str, default: str) -> str:
+        return cfg.get(section, key, fallback=default).strip()
+
     base, span = int(get("ports", "BasePort", "16572")), int(get("ports", "PortRange", "32"))
-    ipv6 = get("ports", "IPv6", "allow")
     scope = get("multicast", "ResolveScope", "site")
+    names = [n for n, _, _ in _SCOPE_GROUPS]
+    reach = names[: names.index(scope) + 1] if scope in names else names[:3]
+    targets = [a.strip() for n, key, default in _SCOPE_GROUPS if n in reach
+               for a in get("multicast", key, default).strip("{}").split(",") if a.strip()]
+    if get("ports", "IPv6", "allow") != "disable" and len(reach) > 1:
+        targets.append("IPv6 multicast")
     peers = get("lab", "KnownPeers", "{}")
-    return (f"LSL: outlets listen on {listen} (TCP/UDP ports {base}-{base + span - 1}, IPv6 "
-            f"{ipv6}), discovery scope '{scope}'"
-            + (f", known peers {peers}" if peers not in ("", "{}") else "")
-            + f"; configuration: {path or 'liblsl defaults'} (set LSLAPICFG to change)")
+    listen = get("multicast", "ListenAddress", "") or "all interfaces"
+    return (f"LSL: outlets serve data on all interfaces, TCP/UDP ports {base}-{base + span - 1} "
+            f"(IPv6 {get('ports', 'IPv6', 'allow')}); discovery scope '{scope}': queries to "
+            f"{', '.join(targets) or 'none'}"
+            + (f" and known peers {peers}" if peers not in ("", "{}") else "")
+            + f", answered on {listen} port {get('ports', 'MulticastPort', '16571')}; "
+            f"configuration: {path or 'liblsl defaults'} (set LSLAPICFG to change)")
 
 
 def _desc(info: Any, channels: Sequence[tuple[str, str, str]], device: dict[str, Any]) -> None:

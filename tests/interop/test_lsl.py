@@ -52,7 +52,8 @@ def test_network_summary_names_the_loopback(lsl):
     from interop.lsl import network_summary
 
     line = network_summary()
-    assert "127.0.0.1" in line and "'machine'" in line and str(lsl[1]) in line
+    assert "discovery scope 'machine': queries to 127.0.0.1 and known peers {127.0.0.1}" in line
+    assert "answered on 127.0.0.1 port 16571" in line and str(lsl[1]) in line
 
 
 @pytest.mark.ble
@@ -94,7 +95,7 @@ def test_record_simulate_lsl_streams_every_sample_with_its_clock_time(lsl, tmp_p
     finally:
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
-    assert "LSL: outlets listen on 127.0.0.1" in stderr
+    assert "discovery scope 'machine': queries to 127.0.0.1" in stderr
     rec = load(out)
     got = np.asarray(values, dtype=np.float32)
     t_lsl = np.asarray(stamps) + correction

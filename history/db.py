@@ -140,14 +140,33 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
-    def checkpoint(self) -> None:
-        """SQLite: fold the write-ahead log into the file and empty it (after an erasure)."""
-        if self.is_sqlite:  # outside any transaction (a checkpoint cannot run inside one)
-            raw = self.engine.raw_connection()
-            try:
+    def scrub(self) -> bool:
+        """After an erasure: leave no copy of deleted rows in the database's files.
+
+        SQLite (``secure_delete`` zeroed the freed pages): fold the write-ahead log into
+        the file and empty it. PostgreSQL: ``VACUUM FULL`` rewrites the two tables
+        without the deleted rows (the server's own write-ahead log and any backups are
+        the server's; they age out by its settings). Returns False when that could not
+        be done now (e.g. another session holds a table for more than 10 s): the rows are
+        deleted all the same, and the space is reclaimed by the server's next vacuum.
+        """
+        # Outside any transaction: neither a checkpoint nor a VACUUM runs inside one.
+        raw = self.engine.raw_connection()
+        try:
+            if self.is_sqlite:
                 raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                raw.close()
+            elif self.engine.dialect.name == "postgresql":
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+                cur = raw.cursor()
+                cur.execute("SET lock_timeout = '10s'")
+                cur.execute("VACUUM FULL sessions, subjects")
+        except Exception as exc:
+            if not isinstance(exc, self.engine.dialect.loaded_dbapi.Error):
+                raise
+            return False
+        finally:
+            raw.close()
+        return True
 
     def close(self) -> None:
         """Release every connection."""

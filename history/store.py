@@ -140,19 +140,26 @@ def list_sessions(db: Database, code: str) -> list[Session]:
         )
 
 
-def delete_subject(db: Database, code: str) -> int:
-    """Erase a subject and every row about them; return how many sessions went.
+def delete_subject(db: Database, code: str) -> tuple[int, bool]:
+    """Erase a subject and every row about them.
 
     On SQLite the freed pages are overwritten (``secure_delete``) and the write-ahead
-    log is emptied into the file, so the erased data is not left readable in either.
+    log is emptied into the file; on PostgreSQL the tables are rewritten without the
+    deleted rows (:meth:`Database.scrub`).
+
+    Returns
+    -------
+    sessions : int
+        How many sessions went.
+    scrubbed : bool
+        Whether no copy is left in the database's files either.
     """
     with db.session() as s:
         sid = subject_id(s, code)
         n = s.scalar(select(func.count()).where(Session.subject_id == sid)) or 0
         s.execute(delete(Session).where(Session.subject_id == sid))
         s.execute(delete(Subject).where(Subject.id == sid))
-    db.checkpoint()
-    return int(n)
+    return int(n), db.scrub()
 
 
 # --- the state of a recording file ---------------------------------------------------

@@ -219,8 +219,13 @@ def _export(db: Database, args: argparse.Namespace) -> int:
 def _delete(db: Database, args: argparse.Namespace) -> int:
     from history.store import delete_subject
 
-    n = delete_subject(db, args.subject)
+    n, scrubbed = delete_subject(db, args.subject)
     print(f"erased subject {args.subject} and {n} session(s)")
+    if not scrubbed:
+        say(
+            "pelviscope history: the database is busy: the erased rows may stay in its "
+            "files until the server's next vacuum"
+        )
     return 0
 
 

@@ -83,7 +83,7 @@ def test_cohort_import_reimport_erase(
             and "over 9 weeks" in s
             for s in said
         ), said
-        assert delete_subject(db, "P003") == SESSIONS_PER_SUBJECT
+        assert delete_subject(db, "P003") == (SESSIONS_PER_SUBJECT, True)
     with open_database(db_url) as db, db.session() as s:
         assert (
             s.scalar(select(func.count()).select_from(Subject).where(Subject.code == "P003")) == 0
@@ -97,13 +97,21 @@ def test_cohort_import_reimport_erase(
     assert "sessions" in logged  # the SQL was logged ...
     assert not any(f"P{i:03d}" in logged for i in range(SUBJECTS))  # ... without anyone's id
 
+    # Erased for real: the id is nowhere in the database's files (SQLite: the file and its
+    # write-ahead log; PostgreSQL: the database's table and index files after a checkpoint).
     if db_url.startswith("sqlite"):
-        # Erased for real: the id is nowhere in the database file or its write-ahead log.
         path = Path(db_url.removeprefix("sqlite:///"))
-        for f in (path, path.with_name(path.name + "-wal")):
-            if f.exists():
-                assert b"P003" not in f.read_bytes()
-        assert b"P004" in path.read_bytes()
+        files = [f for f in (path, path.with_name(path.name + "-wal")) if f.exists()]
+    else:
+        with open_database(db_url) as db, db.engine.connect() as conn:
+            data = conn.execute(text("SHOW data_directory")).scalar()
+            oid = conn.execute(
+                text("SELECT oid FROM pg_database WHERE datname = current_database()")
+            ).scalar()
+            conn.execute(text("CHECKPOINT"))
+        files = [f for f in Path(f"{data}/base/{oid}").iterdir() if f.is_file()]
+    content = b"".join(f.read_bytes() for f in files)
+    assert b"P004" in content and b"P003" not in content
 
 
 def test_moved_and_changed_recordings(db_url: str, cohort: Cohort, tmp_path: Path) -> None:

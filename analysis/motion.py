@@ -10,10 +10,14 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
+from recordings.units import G_MPS2
+
+#: Standard gravity (:data:`recordings.units.G_MPS2`), under the name the stages use.
+GRAVITY_MPS2 = G_MPS2
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-GRAVITY_MPS2 = 9.80665
 
 
 def _window(rate_hz: float, seconds: float) -> int:

@@ -53,6 +53,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import signal
 
 from analysis import quaternion
+from recordings.units import G_MPS2
 
 __all__ = [
     "GYR_MAX_RPS",
@@ -73,7 +74,6 @@ _ACC_PLAUSIBLE_RANGE = (3.0, 30.0)
 #: corrupt (:mod:`analysis.checks` leaves such samples out).
 GYR_MAX_RPS = math.radians(4000.0)
 #: Standard gravity in m/s^2, and the |acc| tolerance (m/s^2) for "quasi-static".
-_G_MPS2 = 9.81
 _QUASI_STATIC_MPS2 = 1.0
 _NO_GAPS: tuple[NDArray[np.intp], NDArray[np.intp]] = (
     np.empty(0, dtype=np.intp),
@@ -564,8 +564,8 @@ def _classify_gaps(
             continue
         g_before, g_after = np.linalg.norm(acc_before), np.linalg.norm(acc[i])
         if (
-            abs(g_before - _G_MPS2) > _QUASI_STATIC_MPS2
-            or abs(g_after - _G_MPS2) > _QUASI_STATIC_MPS2
+            abs(g_before - G_MPS2) > _QUASI_STATIC_MPS2
+            or abs(g_after - G_MPS2) > _QUASI_STATIC_MPS2
         ):
             continue  # linear acceleration: the accelerometer cannot judge the gap
         # the rotation the filter will assume over the gap: the bridge, or none

@@ -67,6 +67,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis import quaternion as quat  # noqa: E402
+from analysis.labels import activity_names  # noqa: E402
 from analysis.report import render_html  # noqa: E402
 from analysis.session import SessionResult, analyze  # noqa: E402
 from bench.real_data import (  # noqa: E402
@@ -192,11 +193,12 @@ def eval_hapt(path: Path) -> dict[str, Any]:
     turn_seconds_of = {k: n / result.rate_hz for k, n in Counter(lab[turn].tolist()).items()}
     pairs = Counter(zip(lab.tolist(), result.activity.tolist(), strict=True))
     confusion = {k: n / result.rate_hz for k, n in pairs.items()}
+    activity_counts = score_activity(lab, activity_names(result.activity))
     row |= {
         "duration_s": round(result.duration_s, 2),
         "calibration": result.calibration.method if result.calibration else "none",
         "rate_hz": result.rate_hz,
-        **{f"{k}_samples": v for k, v in score_activity(lab, result.activity).items()},
+        **{f"{k}_samples": v for k, v in activity_counts.items()},
         **{f"trans_{k}": v for k, v in score_transitions(result.transitions, segments).items()},
         "static_label_s": sum(seconds_of.get(k, 0.0) for k in STATIC_LABELS),
         "walk_label_s": sum(seconds_of.get(k, 0.0) for k in WALK_LABELS),
@@ -226,6 +228,7 @@ def eval_mobgap(path: Path) -> dict[str, Any]:
     det_t = [s["time_s"] for s in result.steps]
     det_side = [s["side"] for s in result.steps]
     flags = _flag_records(result, None, near_turn_mask(result))
+    activity_counts = score_activity(lab, activity_names(result.activity))
     row |= {
         "duration_s": round(result.duration_s, 2),
         "calibration": result.calibration.method if result.calibration else "none",

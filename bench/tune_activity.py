@@ -41,6 +41,7 @@ from analysis.activity import (  # noqa: E402
     state_costs,
     vertical_acceleration,
 )
+from analysis.labels import activity_names  # noqa: E402
 from analysis.session import analyze  # noqa: E402
 from bench.real_data import (  # noqa: E402
     hapt_labels,
@@ -108,15 +109,16 @@ def score(s: dict[str, Any], params: ActivityParams) -> dict[str, int]:
         {"kind": e.kind, "time_s": e.time_s, "duration_s": e.duration_s} for e in act.transitions
     ]
     lab = label_per_sample(s["t"], s["labels"])
-    counts = score_activity(lab, act.labels)
+    names = activity_names(act.labels)
+    counts = score_activity(lab, names)
     counts.update(score_transitions(det, s["labels"]))
     walk = np.char.startswith(lab.astype(str), "WALKING")
     counts["walking"], counts["walking_ok"] = (
         int(walk.sum()),
-        int((act.labels[walk] == "walking").sum()),
+        int((names[walk] == "walking").sum()),
     )
     lie = lab == "LAYING"
-    counts["lying"], counts["lying_ok"] = int(lie.sum()), int((act.labels[lie] == "lying").sum())
+    counts["lying"], counts["lying_ok"] = int(lie.sum()), int((names[lie] == "lying").sum())
     return counts
 
 

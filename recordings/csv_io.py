@@ -23,13 +23,13 @@ from recordings.data import Gap, Recording
 from recordings.errors import InputError
 from recordings.files import atomic_output
 from recordings.plausibility import drop_implausible
+from recordings.units import G_MPS2
 
 TIME = "time_s"
 ACC = ("acc_x", "acc_y", "acc_z")
 GYR = ("gyr_x", "gyr_y", "gyr_z")
 MAG = ("mag_x", "mag_y", "mag_z")
 #: Standard gravity, m/s^2 per g.
-G_MPS2 = 9.80665
 ACC_UNITS = {"mps2": 1.0, "g": G_MPS2}
 GYR_UNITS = {"rps": 1.0, "dps": math.pi / 180.0}
 #: Fastest plausible angular rate, rad/s (2000 deg/s, the largest common gyro range).

@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from recordings.data import Gap, Recording
+from recordings.units import G_MPS2
 
 #: Standard gravity, m/s^2 per g.
-G_MPS2 = 9.80665
 #: Largest acceleration accepted when the recording does not state its range: beyond
 #: the +-16 g of body-worn IMUs with room for high-g parts (per component).
 DEFAULT_MAX_ACC_MPS2 = 32.0 * G_MPS2

@@ -16,6 +16,7 @@ from simulator.session import (
     Truth,
     simulate,
 )
+from simulator.stream import sensor_signal
 
 __all__ = [
     "SACRAL_MOUNT_QUAT_WXYZ",
@@ -29,5 +30,6 @@ __all__ = [
     "Truth",
     "Turn",
     "Walk",
+    "sensor_signal",
     "simulate",
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recordings.units import G_MPS2
 from simulator.smooth import FloatArray
 
 
@@ -50,7 +51,7 @@ class ImuErrors:
     jitter_s: float = 0.0
     packet_loss: float = 0.0
     packet_samples: int = 10
-    acc_range_mps2: float = 16 * 9.80665
+    acc_range_mps2: float = 16 * G_MPS2
     gyr_range_rps: float = np.radians(2000.0)
     quantize: bool = True
 

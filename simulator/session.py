@@ -10,10 +10,11 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from recordings.data import Gap, Recording
+from recordings.units import G_MPS2 as GRAVITY_MPS2
 from simulator.imu import ImuErrors, corrupt, packet_mask, sample_instants_s
 from simulator.scenario import Scenario
 from simulator.smooth import FloatArray
-from simulator.trajectory import GRAVITY_MPS2, PelvisTrajectory
+from simulator.trajectory import PelvisTrajectory
 
 #: Upright sacral mount: sensor x up, y right, z anterior (the McRoberts MM+ convention).
 SACRAL_MOUNT_QUAT_WXYZ = tuple(

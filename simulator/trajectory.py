@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from recordings.units import G_MPS2
 from simulator.scenario import (
     Lie,
     Phase,
@@ -30,7 +31,9 @@ from simulator.scenario import (
 )
 from simulator.smooth import FloatArray, SmoothSteps
 
-GRAVITY_MPS2 = 9.80665
+#: Standard gravity (:data:`recordings.units.G_MPS2`).
+GRAVITY_MPS2 = G_MPS2
+
 RAMP_S = 1.0  # duration of posture / gait-envelope ramps inside a phase
 SIT_HEIGHT_M = -0.42  # pelvis height change from standing to sitting
 LIE_HEIGHT_M = -0.75

@@ -1,5 +1,6 @@
 """Offline activity classification of a whole session: :func:`classify_activity`."""
 
+from __future__ import annotations
 
 from dataclasses import replace
 
@@ -21,9 +22,10 @@ from analysis.activity.features import (
     window_mean,
     window_std,
 )
-from analysis.activity.params import STATES, UNKNOWN, ActivityParams
+from analysis.activity.params import ACTIVITY_OF_STATE, UNKNOWN, ActivityParams
 from analysis.activity.results import ActivityResult, TransitionEvent
 from analysis.activity.transitions import locate_transitions
+from analysis.labels import Activity, Codes
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -124,14 +126,17 @@ def _inclination_from_upright(
 
 
 def _segments(
-    labels: NDArray[np.str_], time_s: FloatArray, rate_hz: float
+    labels: Codes, time_s: FloatArray, rate_hz: float
 ) -> list[tuple[str, float, float]]:
     if labels.size == 0:
         return []
     cut = np.nonzero(labels[1:] != labels[:-1])[0] + 1
     starts = np.concatenate([[0], cut])
     ends = [float(time_s[i]) for i in cut] + [float(time_s[-1] + 1.0 / rate_hz)]
-    return [(str(labels[a]), float(time_s[a]), e) for a, e in zip(starts, ends, strict=True)]
+    return [
+        (Activity(labels[a]).label, float(time_s[a]), e)
+        for a, e in zip(starts, ends, strict=True)
+    ]
 
 
 def classify_activity(
@@ -181,7 +186,7 @@ def classify_activity(
     if t.shape != (n,):
         raise ValueError(f"time_s must have shape ({n},), got {t.shape}")
     if n == 0:
-        return ActivityResult(np.empty(0, dtype="<U10"), [], [])
+        return ActivityResult(np.empty(0, np.int8), [], [])
     signal, _ = gait_signal(acc, rate_hz, p)
     _, centres = _frame_centres(n, rate_hz, p)
     notes: list[str] = []
@@ -253,10 +258,10 @@ def activity_from_states(
     hop = samples_in(params.frame_s, rate_hz)
     notes = list(notes or [])
     refined = refine_sit_stand(states, feats, params) if signed else states
-    frame_lab = np.array(STATES, dtype="<U10")[refined]
+    frame_lab = ACTIVITY_OF_STATE[refined]
     events: list[TransitionEvent] = []
     for kind, f0, f1, lean in locate_transitions(refined, feats, params, signed=signed):
-        frame_lab[f0:f1] = "transition"
+        frame_lab[f0:f1] = Activity.TRANSITION
         s0, s1 = min(f0 * hop, n - 1), min(f1 * hop, n) - 1
         events.append(TransitionEvent(kind, float(t[s0]), float(t[s1] - t[s0] + 1 / rate_hz), lean))
     labels = np.repeat(frame_lab, hop)[:n]

@@ -1,5 +1,6 @@
 """Posture context: sitting vs standing decided over whole still pieces (offline only)."""
 
+from __future__ import annotations
 
 import itertools
 

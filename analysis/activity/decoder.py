@@ -1,6 +1,6 @@
 """The explicit-duration Viterbi decoder shared by offline and live decoding."""
 
-
+from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray

@@ -1,5 +1,6 @@
 """Per-frame features (movement energy, gait periodicity, posture) and state costs."""
 
+from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
 
 from analysis.activity.params import LIE, SIT, STAND, UNKNOWN, WALK, ActivityParams
+from recordings.units import G_MPS2
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -59,7 +61,7 @@ def gait_signal(
     mag = np.linalg.norm(acc_mps2, axis=1)
     sos = _band_sos(rate_hz, params)
     if zi is None:
-        zi = sosfilt_zi(sos) * (mag[0] if mag.size else 9.81)
+        zi = sosfilt_zi(sos) * (mag[0] if mag.size else G_MPS2)
     out, zo = sosfilt(sos, mag, zi=zi)
     return np.asarray(out), np.asarray(zo)
 

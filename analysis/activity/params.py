@@ -1,19 +1,28 @@
 """Activity vocabulary and parameters: :class:`ActivityParams`, :class:`PostureContextParams`."""
 
+from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.labels import ACTIVITY_LABELS, Activity
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 
-LABELS = ("sitting", "standing", "walking", "lying", "transition", "unknown")
+#: Per-sample label words in code order (:mod:`analysis.labels`).
+LABELS = ACTIVITY_LABELS
 #: States of the decoder (transitions are located afterwards).
 STATES = ("sitting", "standing", "walking", "lying", "unknown")
 SIT, STAND, WALK, LIE, UNKNOWN = range(5)
+#: The per-sample activity code of each decoder state.
+ACTIVITY_OF_STATE = np.array(
+    [Activity.SITTING, Activity.STANDING, Activity.WALKING, Activity.LYING, Activity.UNKNOWN],
+    np.int8,
+)
 #: Posture family of each state (sitting 0, upright 1, lying 2, unknown 3).
 FAMILY_OF_STATE = np.array([0, 1, 1, 2, 3])
 

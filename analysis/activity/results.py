@@ -1,5 +1,6 @@
 """What the activity analysis returns: :class:`ActivityResult`, :class:`TransitionEvent`."""
 
+from __future__ import annotations
 
 from dataclasses import dataclass, field
 
@@ -7,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.activity.features import FrameFeatures
+from analysis.labels import Codes
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -41,8 +43,8 @@ class ActivityResult:
 
     Attributes
     ----------
-    labels : ndarray of str (N,)
-        One of :data:`LABELS` per sample.
+    labels : ndarray of int8 (N,)
+        An :class:`~analysis.labels.Activity` code per sample.
     segments : list of (str, float, float)
         ``(activity, start_s, end_s)`` runs of equal labels; ``end_s`` is the start of the
         next segment (or one sample after the last).
@@ -58,7 +60,7 @@ class ActivityResult:
         The decoder's per-frame costs (offline only).
     """
 
-    labels: NDArray[np.str_]
+    labels: Codes
     segments: list[tuple[str, float, float]]
     transitions: list[TransitionEvent]
     notes: list[str] = field(default_factory=list)

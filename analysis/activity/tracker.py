@@ -1,5 +1,6 @@
 """Live activity tracking with a fixed lag: :class:`ActivityTracker`."""
 
+from __future__ import annotations
 
 from dataclasses import dataclass, field
 
@@ -14,9 +15,10 @@ from analysis.activity.features import (
     samples_in,
     state_costs,
 )
-from analysis.activity.params import FAMILY_OF_STATE, STATES, ActivityParams
+from analysis.activity.params import ACTIVITY_OF_STATE, FAMILY_OF_STATE, ActivityParams
 from analysis.activity.results import TransitionEvent
 from analysis.activity.transitions import locate_transitions, state_runs
+from analysis.labels import Activity, Codes
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -31,12 +33,12 @@ class ActivityUpdate:
     ----------
     first_index : int
         Index (since the tracker started) of the first labelled sample.
-    labels : ndarray of str (K,)
-        Labels of samples ``first_index .. first_index + K - 1``.
+    labels : ndarray of int8 (K,)
+        :class:`~analysis.labels.Activity` codes of samples ``first_index .. first_index + K - 1``.
     transitions : list of TransitionEvent
         Posture changes recognised since the last update (they may refer to samples
         emitted earlier).
-    provisional : ndarray of str (N,)
+    provisional : ndarray of int8 (N,)
         A label for each sample of the chunk just fed, usable at once (e.g. by the live
         hip-hike tracker): the most recently decided label, held ("unknown" before the
         first decision). A held posture keeps its label, so this is right except for the
@@ -45,9 +47,9 @@ class ActivityUpdate:
     """
 
     first_index: int
-    labels: NDArray[np.str_]
+    labels: Codes
     transitions: list[TransitionEvent]
-    provisional: NDArray[np.str_] = field(default_factory=lambda: np.empty(0, dtype="<U10"))
+    provisional: Codes = field(default_factory=lambda: np.empty(0, np.int8))
 
 
 class ActivityTracker:
@@ -96,7 +98,7 @@ class ActivityTracker:
         self._hist_states: list[int] = []
         self._hist_feats: FrameFeatures | None = None
         self._done_boundary = 0  # absolute frame of the last posture change handled
-        self._last_label = "unknown"  # most recently decided label (for ``provisional``)
+        self._last_label = Activity.UNKNOWN  # most recently decided label (for ``provisional``)
 
     @property
     def lag_s(self) -> float:
@@ -136,7 +138,7 @@ class ActivityTracker:
             self._lat = np.concatenate([self._lat, lat])
             self._n_seen += k
         update = self._advance(final=False)
-        update.provisional = np.full(k, self._last_label, dtype="<U10")
+        update.provisional = np.full(k, self._last_label, np.int8)
         return update
 
     def finish(self) -> ActivityUpdate:
@@ -172,12 +174,12 @@ class ActivityTracker:
             self._back.clear()
         self._decided += len(new_states)
         self._hist_states.extend(new_states)
-        lab = np.array(STATES, dtype="<U10")[np.asarray(new_states, np.intp)]
+        lab = ACTIVITY_OF_STATE[np.asarray(new_states, np.intp)]
         labels = np.repeat(lab, hop)
         first = (self._decided - len(new_states)) * hop
         labels = labels[: max(0, min(labels.size, self._n_seen - first))]
         if labels.size:
-            self._last_label = str(labels[-1])
+            self._last_label = Activity(labels[-1])
         events = self._transitions(final)
         self._trim()
         return ActivityUpdate(first, labels, events)

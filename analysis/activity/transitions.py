@@ -1,5 +1,6 @@
 """Postural transitions located on the fine tilt signal (sit-to-stand, stand-to-sit, ...)."""
 
+from __future__ import annotations
 
 import itertools
 

@@ -15,6 +15,7 @@ from analysis.hiphike.params import HipHikeParams
 from analysis.hiphike.results import FloatArray, HipHikeEpisode, HipHikeUpdate, StepObliquity
 from analysis.hiphike.static import StaticDetector
 from analysis.hiphike.steps import step_obliquities
+from analysis.labels import Activity, Codes, Side, activity_codes
 
 # -------------------------------------------------------------------------- tracker
 
@@ -85,7 +86,7 @@ class HipHikeTracker:
             Sample times, s, strictly increasing across all updates.
         lateral_tilt_deg : array_like, shape (N,)
             Lateral pelvic tilt, deg, + = left side higher (NaN = unknown).
-        activity : array_like of str, shape (N,)
+        activity : array_like of int8 or str, shape (N,)
             Activity label per sample (DESIGN section 3).
         ic_time_s : array_like, shape (K,)
             Initial contacts detected since the previous update, s, increasing (they may
@@ -121,14 +122,14 @@ class HipHikeTracker:
             labels = act[first]
             code = np.full(first.size, -1, dtype=np.intp)
             for k, name in enumerate(p.static_activities):
-                code[labels == name] = k
+                code[labels == Activity.parse(name)] = k
             code = code[run_of]
             code[~np.isfinite(lat)] = -1
-            reset = np.isin(labels, p.static_rebaseline_after)[run_of]
+            reset = np.isin(labels, activity_codes(list(p.static_rebaseline_after)))[run_of]
             self._static.feed(t, lat, code, reset)
             self._t = np.concatenate((self._t, t))
             self._lat = np.concatenate((self._lat, lat))
-            walk = np.isin(labels, p.gait_activities)[run_of]
+            walk = np.isin(labels, activity_codes(list(p.gait_activities)))[run_of]
             self._walk = np.concatenate((self._walk, walk))
         self._pending_ics.extend(zip(ics.tolist(), sides.tolist(), strict=True))
         self._process_steps(final=False)
@@ -242,7 +243,7 @@ def detect_hip_hikes(
     lateral_tilt_deg : array_like, shape (N,)
         Lateral pelvic tilt relative to the calibrated neutral, deg, + = left side higher
         (e.g. from :func:`analysis.tilt.pelvic_tilt_deg`); NaN samples are skipped.
-    activity : array_like of str, shape (N,)
+    activity : array_like of int8 or str, shape (N,)
         Activity label per sample (``sitting``, ``standing``, ``walking``, ...).
     ic_time_s : array_like, shape (K,)
         Initial contacts, s, strictly increasing.
@@ -322,7 +323,7 @@ def analyze_hip_hikes(
     return HipHikeAnalysis(episodes, tracker.steps, tracker.suppressed)
 
 
-def hip_hike_labels(time_s: ArrayLike, episodes: list[HipHikeEpisode]) -> NDArray[np.str_]:
+def hip_hike_labels(time_s: ArrayLike, episodes: list[HipHikeEpisode]) -> Codes:
     """Per-sample ``hip_hike`` column of the CSV (DESIGN section 3).
 
     Parameters
@@ -334,16 +335,17 @@ def hip_hike_labels(time_s: ArrayLike, episodes: list[HipHikeEpisode]) -> NDArra
 
     Returns
     -------
-    ndarray of str, shape (N,)
-        ``"left"``, ``"right"`` or ``""`` for each sample; a sample inside episodes of
-        both sides gets the side of the episode with the higher ``peak_deg``.
+    ndarray of int8, shape (N,)
+        A :class:`~analysis.labels.Side` code per sample (``LEFT``, ``RIGHT`` or ``NONE``;
+        :func:`~analysis.labels.side_names` gives the CSV's words); a sample inside
+        episodes of both sides gets the side of the episode with the higher ``peak_deg``.
     """
     t = np.asarray(time_s, dtype=np.float64)
-    out = np.full(t.shape, "", dtype="<U5")
+    out = np.full(t.shape, Side.NONE, np.int8)
     for ep in sorted(episodes, key=lambda e: e.peak_deg if math.isfinite(e.peak_deg) else 0):
         i0 = int(np.searchsorted(t, ep.start_s, side="left"))
         i1 = int(np.searchsorted(t, ep.end_s, side="right"))
-        out[i0:i1] = ep.side
+        out[i0:i1] = Side.parse(ep.side)
     return out
 
 
@@ -352,12 +354,10 @@ def hip_hike_labels(time_s: ArrayLike, episodes: list[HipHikeEpisode]) -> NDArra
 
 def _check_samples(
     time_s: ArrayLike, lateral_tilt_deg: ArrayLike, activity: ArrayLike
-) -> tuple[FloatArray, FloatArray, NDArray[np.str_]]:
+) -> tuple[FloatArray, FloatArray, Codes]:
     t = np.asarray(time_s, dtype=np.float64)
     lat = np.asarray(lateral_tilt_deg, dtype=np.float64)
-    act = np.asarray(activity)
-    if act.dtype.kind != "U":
-        act = act.astype(str)
+    act = activity_codes(activity)
     if t.ndim != 1 or lat.shape != t.shape or act.shape != t.shape:
         raise ValueError(
             "time_s, lateral_tilt_deg and activity must be 1-D and of equal length; got "

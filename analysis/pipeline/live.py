@@ -37,6 +37,7 @@ from analysis.checks import impossible_samples, sample_limits
 from analysis.gait import detect_gait
 from analysis.guided_calibration import GuidedCalibration, GuidedStatus
 from analysis.hiphike import HipHikeParams, HipHikeTracker, HipHikeUpdate
+from analysis.labels import Activity
 from analysis.tilt import TiltTracker
 
 FloatArray = NDArray[np.float64]
@@ -165,7 +166,7 @@ class LivePipeline:
         self._last_time_s = -np.inf
         self._new_ics: list[tuple[float, str]] = []
         #: Most recent activity label decided by the activity tracker.
-        self.current_activity = "unknown"
+        self.current_activity = Activity.UNKNOWN
         #: Cadence of the rolling window, steps/min (NaN when not walking).
         self.cadence_spm = float("nan")
         self.last_hip_hike = HipHikeUpdate([], [], "")
@@ -220,7 +221,7 @@ class LivePipeline:
         gyr_rps = None if gyr_rps is None else gyr_rps[keep]
         if not time_s.size:  # nothing usable: nothing changes
             empty = np.empty(0)
-            no_labels = ActivityUpdate(0, np.empty(0, dtype="<U10"), [])
+            no_labels = ActivityUpdate(0, np.empty(0, np.int8), [])
             hip = HipHikeUpdate([], list(self.last_hip_hike.ongoing), self.last_hip_hike.flag)
             return ChunkResult(empty, empty, empty.copy(), no_labels, hip, None, bad)
         holes_s = np.diff(time_s, prepend=self._last_time_s)
@@ -250,7 +251,7 @@ class LivePipeline:
         act = self.activity.update(acc_mps2, anterior, lateral)
         labels = act.provisional
         if labels.size:
-            self.current_activity = str(labels[-1])
+            self.current_activity = Activity(labels[-1])
         up = quat.up_in_sensor(q)
         if gait_from is None:
             self._gait.add(time_s, acc_mps2, gyr_rps, up)
@@ -293,7 +294,7 @@ class LivePipeline:
         t_all = gw.t[0]
         t_end = float(t_all[-1])
         at = np.clip(np.rint(res.ic_time_s * self.rate_hz).astype(np.int64), 0, t_all.size - 1)
-        walking = self.current_activity == "walking"
+        walking = self.current_activity == Activity.WALKING
         self.cadence_spm = res.cadence_spm if (walking and res.n_steps >= 4) else float("nan")
         for ic, side in zip(t_all[at], res.ic_side, strict=True):
             fresh = not self._new_ics or ic > self._new_ics[-1][0] + 0.2

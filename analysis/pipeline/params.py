@@ -8,7 +8,7 @@ from analysis.calibration import Calibration
 from analysis.hiphike import HipHikeParams
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SessionParams:
     """What an offline analysis of one session uses besides the recording.
 

@@ -23,6 +23,7 @@ from analysis.activity import (
 )
 from analysis.pipeline.params import SessionParams
 from analysis.pipeline.stages import GaitEvents
+from recordings.units import G_MPS2
 
 FloatArray = NDArray[np.float64]
 
@@ -118,7 +119,7 @@ def cut_points(
         if gyr_rps is not None:
             motion = np.linalg.norm(gyr_rps[lo:hi], axis=1)
         else:
-            motion = np.abs(np.linalg.norm(acc_mps2[lo:hi], axis=1) - 9.81)
+            motion = np.abs(np.linalg.norm(acc_mps2[lo:hi], axis=1) - G_MPS2)
         csum = np.concatenate(([0.0], np.cumsum(motion)))
         best = int(np.argmin(csum[w:] - csum[:-w]))
         cut = (lo + best + w // 2) // h * h

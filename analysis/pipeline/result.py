@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from analysis.calibration import Calibration
 from analysis.hiphike import HipHikeParams, hip_hike_labels
+from analysis.labels import ACTIVITY_LABELS, Activity, Codes, Side, activity_names, side_names
 from analysis.pipeline.stages import hip_hikes_and_swings, num
 from recordings import Gap
 
@@ -24,7 +25,8 @@ FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.analysis/1"
 #: Bump when results change for the same input (invalidates the review window's cache).
 ANALYSIS_VERSION = "5"
-ACTIVITIES = ("standing", "walking", "sitting", "lying", "transition", "unknown")
+#: Activity words in code order (:class:`analysis.labels.Activity`).
+ACTIVITIES = ACTIVITY_LABELS
 Progress = Callable[[float, str], None]
 
 
@@ -46,7 +48,9 @@ class TiltPreview:
 class SessionResult:
     """Everything pelviscope derives from one session.
 
-    Per-sample arrays have the recording's samples (no interpolation over gaps).
+    Per-sample arrays have the recording's samples (no interpolation over gaps);
+    ``activity`` and ``hip_hike`` hold :class:`~analysis.labels.Activity` and
+    :class:`~analysis.labels.Side` codes (int8), words only in :attr:`per_sample`.
     """
 
     source: str
@@ -56,8 +60,8 @@ class SessionResult:
     quat_wxyz: FloatArray
     anterior_tilt_deg: FloatArray
     lateral_tilt_deg: FloatArray
-    activity: NDArray[np.str_]
-    hip_hike: NDArray[np.str_]
+    activity: Codes
+    hip_hike: Codes
     gaps: list[Gap]
     calibration: Calibration | None
     calibration_error: str | None
@@ -90,8 +94,8 @@ class SessionResult:
                 "time_s": self.time_s,
                 "anterior_tilt_deg": self.anterior_tilt_deg,
                 "lateral_tilt_deg": self.lateral_tilt_deg,
-                "activity": self.activity,
-                "hip_hike": self.hip_hike,
+                "activity": activity_names(self.activity),
+                "hip_hike": side_names(self.hip_hike),
             }
         )
 
@@ -125,17 +129,18 @@ class SessionResult:
         """Per-activity duration, tilt mean and SD, and share of time hip-hiking."""
         out: dict[str, Any] = {}
         dt = sample_durations(self.time_s, self.rate_hz)
-        for act in ACTIVITIES:
+        hiked = self.hip_hike != Side.NONE
+        for act in Activity:
             sel = self.activity == act
             if not sel.any():
                 continue
             ant, lat = self.anterior_tilt_deg[sel], self.lateral_tilt_deg[sel]
             duration = float(dt[sel].sum())
-            out[act] = {
+            out[act.label] = {
                 "duration_s": duration,
                 "anterior_tilt_deg": _stats(ant),
                 "lateral_tilt_deg": _stats(lat),
-                "hip_hike_pct": float(100 * dt[sel & (self.hip_hike != "")].sum() / duration),
+                "hip_hike_pct": float(100 * dt[sel & hiked].sum() / duration),
             }
         return out
 

@@ -28,6 +28,7 @@ from analysis.calibration import (
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
 from analysis.gait.turns import detect_turns, yaw_rate_dps
 from analysis.hiphike import HipHikeEpisode, HipHikeParams, analyze_hip_hikes
+from analysis.labels import Activity, Codes
 from recordings import Recording
 
 FloatArray = NDArray[np.float64]
@@ -134,7 +135,7 @@ def activity_and_gait(
         gyr_p,
         frame.to_pelvis(quat.up_in_sensor(q)),
         rate,
-        act.labels == "walking",
+        act.labels == Activity.WALKING,
     )
     return act, gait
 
@@ -241,7 +242,7 @@ def stride_table(
 def hip_hikes_and_swings(
     time_s: FloatArray,
     lateral_tilt_deg: FloatArray,
-    activity: NDArray[np.str_],
+    activity: Codes,
     ic_time_s: FloatArray,
     ic_side: NDArray[np.str_],
     params: HipHikeParams,

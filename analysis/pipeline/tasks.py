@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from analysis import quaternion as quat
 from analysis.activity import FrameFeatures, classify_activity
 from analysis.calibration import Calibration
+from analysis.labels import Activity
 from analysis.orientation import estimate_quat_wxyz
 from analysis.pipeline.parts import FEATURE_NAMES, Part, PartActivity, hop
 from analysis.pipeline.stages import gait_on_blocks
@@ -70,7 +71,7 @@ def activity_and_gait(
         None if gyr is None else calibration.to_pelvis(gyr),
         calibration.to_pelvis(quat.up_in_sensor(q)),
         rate_hz,
-        act.labels == "walking",
+        act.labels == Activity.WALKING,
         own=(a - ea, b - ea),
     )
     feats = act.features

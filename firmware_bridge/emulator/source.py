@@ -18,6 +18,7 @@ from firmware_bridge.emulator.sensor import EmulatedSensor, FaultConfig
 from firmware_bridge.profiles.base import Profile
 from firmware_bridge.profiles.pelviscope import PelviscopeProfile
 from firmware_bridge.profiles.pelviscope_profile import StreamConfig
+from recordings.units import G_MPS2
 
 FloatArray = NDArray[np.float64]
 
@@ -26,7 +27,7 @@ def synthetic_signal(duration_s: float, rate_hz: float) -> tuple[FloatArray, Flo
     """A simple synthetic IMU signal: gravity plus slow sinusoids (m/s^2, rad/s)."""
     t = np.arange(round(duration_s * rate_hz)) / rate_hz
     acc = np.column_stack([0.8 * np.sin(2 * np.pi * 0.9 * t), 0.5 * np.cos(2 * np.pi * 1.8 * t),
-                           9.80665 + 0.3 * np.sin(2 * np.pi * 0.9 * t)])
+                           G_MPS2 + 0.3 * np.sin(2 * np.pi * 0.9 * t)])
     gyr = np.column_stack([0.4 * np.sin(2 * np.pi * 0.9 * t), 0.2 * np.cos(2 * np.pi * 0.45 * t),
                            0.1 * np.sin(2 * np.pi * 0.3 * t)])
     return acc, gyr

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from recordings.units import G_MPS2 as STANDARD_G_MPS2
+
 FloatArray = NDArray[np.float64]
 
 #: GATT UUIDs of the profile (lower case, as bleak normalises them).
@@ -41,7 +43,6 @@ MAX_SAMPLES_PER_FRAME = 255
 SEQ_MODULUS = 1 << 16
 DEVICE_TIME_MODULUS_US = 1 << 32
 
-STANDARD_G_MPS2 = 9.80665
 ACC_RANGES_G = (2, 4, 8, 16)
 GYR_RANGES_DPS = (125, 250, 500, 1000, 2000, 4000)
 

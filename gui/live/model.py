@@ -25,7 +25,6 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.activity import LABELS
 from analysis.calibration import Calibration, mount_preset
 from analysis.guided_calibration import GuidedStatus
 from analysis.hiphike import HipHikeEpisode
@@ -39,7 +38,6 @@ from recordings import Marker
 
 FloatArray = NDArray[np.float64]
 #: Activity label -> code in the ring buffer (-1 = not decided yet).
-ACTIVITY_CODES = {name: i for i, name in enumerate(LABELS)}
 #: Data older than this while "streaming" is shown as stalled.
 STALE_AFTER_S = 1.0
 #: Samples averaged for the big readouts, s.
@@ -55,7 +53,7 @@ class Snapshot:
     time_s, anterior_tilt_deg, lateral_tilt_deg : ndarray
         Samples of the visible window, NaN after each gap (a break in the curve).
     activity_code : ndarray of int8
-        Activity code per sample (index into ``analysis.activity.LABELS``, -1 undecided).
+        :class:`analysis.labels.Activity` code per sample (-1 undecided).
     now_s : float
         Newest sample time (the right edge of the plots).
     episodes : list of HipHikeEpisode
@@ -302,9 +300,9 @@ class LiveModel:
         self.ring.append(t=res.time_s, ant=res.anterior_tilt_deg, lat=res.lateral_tilt_deg,
                          brk=brk)
         if res.activity.labels.size:
-            uniq, inv = np.unique(res.activity.labels, return_inverse=True)
-            codes = np.array([ACTIVITY_CODES.get(str(u), -1) for u in uniq], np.int8)[inv]
-            self.ring.set_from("act", self._act_offset + res.activity.first_index, codes)
+            self.ring.set_from(
+                "act", self._act_offset + res.activity.first_index, res.activity.labels
+            )
         if res.calibration is not None:
             self.guided_status = res.calibration
             if res.calibration.phase == "done" and res.calibration.calibration is not None:
@@ -486,5 +484,5 @@ class LiveModel:
         if side:
             ep = max((e for e in self.ongoing if e.side == side), key=lambda e: e.start_s)
             deg, dur = abs(la), max(0.0, self.now_s - ep.start_s)
-        return Readout(a, la, self.pipeline.current_activity, self.pipeline.cadence_spm,
+        return Readout(a, la, self.pipeline.current_activity.label, self.pipeline.cadence_spm,
                        side, deg, dur)

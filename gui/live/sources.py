@@ -76,18 +76,10 @@ def simulated_signal(
     seed : int
         Simulator seed.
     """
-    from simulator import ImuErrors, simulate
+    from simulator import sensor_signal
     from simulator.presets import clinic_protocol
 
-    errors = ImuErrors(packet_loss=0.0, rate_error_ppm=0.0, quantize=False)
-    rec = simulate(scenario or clinic_protocol(), rate_hz=rate_hz, errors=errors,
-                   seed=seed).recording
-    assert rec.gyr_rps is not None
-    i = int(np.searchsorted(rec.time_s, start_s))
-    if i >= rec.n_samples - 1:
-        raise ValueError(f"start_s {start_s} is beyond the simulated session "
-                         f"({rec.time_s[-1]:.0f} s)")
-    return rec.acc_mps2[i:], rec.gyr_rps[i:]
+    return sensor_signal(scenario or clinic_protocol(), rate_hz=rate_hz, start_s=start_s, seed=seed)
 
 
 def emulated(

@@ -36,8 +36,8 @@ damaged, so nothing in it is believed before it is checked:
   temporary name, moved into place when complete; a symbolic link at the name is not
   replaced). Archives are never read with ``allow_pickle``.
 
-Per-sample strings (activity, hip-hike side) are stored as small integer codes and turned
-back into strings only when needed (:class:`CachedSessionResult`); the list and dict
+Per-sample labels (activity, hip-hike side) are stored as the result holds them, int8
+codes of :mod:`analysis.labels`; the list and dict
 results (the hip-hike episodes with their confidence and reason, the would-be flags left
 out by reason) are stored as one JSON document inside the archive, so a cached open gives
 the whole result of a fresh analysis. The window adds what it
@@ -60,7 +60,6 @@ import os
 import pkgutil
 import secrets
 import stat
-import threading
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -71,6 +70,7 @@ import pandas as pd
 
 from analysis.calibration import Calibration, CalibrationQuality
 from analysis.hiphike import HipHikeParams
+from analysis.labels import SIDE_LABELS, Side
 from analysis.session import ACTIVITIES, ANALYSIS_VERSION, SessionResult
 from recordings import Gap, Marker
 from recordings.files import OutputError, atomic_output
@@ -85,7 +85,8 @@ FORMAT = "pelviscope.review-cache/6"
 MAGIC = b"pelviscope-rc/3\n"
 KEY_NAME = "review-cache.key"
 KEY_BYTES = 32
-HIP_HIKE_CODES = ("", "left", "right")
+#: Hip-hike side codes a cache may hold (:class:`analysis.labels.Side` NONE, LEFT, RIGHT).
+HIP_HIKE_CODES = SIDE_LABELS[: Side.RIGHT + 1]
 _MAC_BYTES = 32
 _HEADER_BYTES = len(MAGIC) + _MAC_BYTES
 _HASH_CHUNK = 8 << 20
@@ -321,18 +322,6 @@ def _open_verified(
     return f
 
 
-def _codes(labels: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    codes = np.full(labels.shape, -1, dtype=np.int8)
-    for i, name in enumerate(names):
-        codes[labels == name] = i
-    return codes
-
-
-def _labels(codes: np.ndarray, names: tuple[str, ...], fallback: str) -> np.ndarray:
-    table = np.array([*names, fallback])
-    return table[np.where(codes < 0, len(names), codes)]
-
-
 def _frame_to_arrays(prefix: str, df: pd.DataFrame) -> dict[str, np.ndarray]:
     out = {}
     for c in df.columns:
@@ -443,8 +432,8 @@ def save(
         "time_s": result.time_s,
         "anterior_tilt_deg": result.anterior_tilt_deg,
         "lateral_tilt_deg": result.lateral_tilt_deg,
-        "activity": _codes(result.activity, ACTIVITIES),
-        "hip_hike": _codes(result.hip_hike, HIP_HIKE_CODES),
+        "activity": np.asarray(result.activity, np.int8),
+        "hip_hike": np.asarray(result.hip_hike, np.int8),
         "ic_time_s": result._ic_time_s,
         "ic_side": result._ic_side.astype("<U7"),
         **_frame_to_arrays("strides", result.strides),
@@ -517,64 +506,6 @@ def is_valid(
         return True
     # Touched or copied: the content decides.
     return bool(stored.get("hash")) and stored["hash"] == file_hash(recording)
-
-
-class CachedSessionResult(SessionResult):
-    """A :class:`SessionResult` read from the cache whose per-sample labels are built lazily.
-
-    ``activity`` and ``hip_hike`` are stored as int8 codes; turning 8.6 M codes into
-    strings takes about a second, which would double a cached open. They are built on
-    first access (a re-detection, an export, the summary) - and never for just viewing.
-    """
-
-    def __init__(
-        self,
-        *,
-        activity_codes: np.ndarray | None = None,
-        hip_hike_codes: np.ndarray | None = None,
-        activity: np.ndarray | None = None,
-        hip_hike: np.ndarray | None = None,
-        **fields: Any,
-    ) -> None:
-        # ``dataclasses.replace`` (used by ``redetect``) calls this with the labels instead.
-        self._codes = {"activity": activity_codes, "hip_hike": hip_hike_codes}
-        self._labels_cache: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
-        super().__init__(activity=activity, hip_hike=hip_hike, **fields)  # type: ignore[arg-type]
-
-    @property
-    def activity_codes(self) -> np.ndarray:
-        """Index into :data:`analysis.session.ACTIVITIES` per sample (-1 = other)."""
-        codes = self._codes["activity"]
-        return _codes(self.activity, ACTIVITIES) if codes is None else codes
-
-    def _get(self, name: str, names: tuple[str, ...], fallback: str) -> np.ndarray:
-        with self._lock:
-            if name not in self._labels_cache:
-                codes = self._codes[name]
-                assert codes is not None  # either codes or labels were given
-                self._labels_cache[name] = _labels(codes, names, fallback)
-            return self._labels_cache[name]
-
-    @property
-    def activity(self) -> np.ndarray:
-        """Activity label per sample (built on first use)."""
-        return self._get("activity", ACTIVITIES, "unknown")
-
-    @activity.setter
-    def activity(self, value: np.ndarray | None) -> None:
-        if value is not None:
-            self._labels_cache["activity"] = value
-
-    @property
-    def hip_hike(self) -> np.ndarray:
-        """Hip-hike side per sample, "" when none (built on first use)."""
-        return self._get("hip_hike", HIP_HIKE_CODES, "")
-
-    @hip_hike.setter
-    def hip_hike(self, value: np.ndarray | None) -> None:
-        if value is not None:
-            self._labels_cache["hip_hike"] = value
 
 
 @dataclass
@@ -735,7 +666,7 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
     hip_hike = _array(npz, "hip_hike", "i", 1, n)
     for name, codes, table in (("activity", activity, ACTIVITIES),
                                ("hip_hike", hip_hike, HIP_HIKE_CODES)):
-        if codes.size and not (codes.min() >= -1 and codes.max() < len(table)):
+        if codes.size and not (codes.min() >= 0 and codes.max() < len(table)):
             raise CacheDiscarded(f"array {name} holds unknown codes")
     ic_time_s = _array(npz, "ic_time_s", "f", 1)
     ic_side = _array(npz, "ic_side", "U", 1, len(ic_time_s))
@@ -754,9 +685,9 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
     for k in npz.files:
         if k.startswith("pyramid/"):
             extra_arrays[k] = _array(npz, k, "f", 1)
-    result = CachedSessionResult(
-        activity_codes=activity,
-        hip_hike_codes=hip_hike,
+    result = SessionResult(
+        activity=activity.astype(np.int8),
+        hip_hike=hip_hike.astype(np.int8),
         source=str(doc["source"]),
         meta=dict(doc["meta"]),
         rate_hz=rate_hz,

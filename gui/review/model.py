@@ -29,7 +29,6 @@ from analysis.hiphike import static as hiphike_static
 from analysis.orientation import estimate_quat_wxyz
 from analysis.report import render_html
 from analysis.session import (
-    ACTIVITIES,
     SessionResult,
     TiltPreview,
     analyze_recording,
@@ -617,12 +616,7 @@ class ReviewModel(SessionView):
         self.time_s = r.time_s
         self.gaps = r.gaps
         self.pyramid = pyramid or _pyramid(r, r.rate_hz)
-        codes = getattr(r, "activity_codes", None)  # a cached result has them
-        if codes is None:
-            codes = np.full(r.time_s.shape, -1, dtype=np.int8)
-            for i, name in enumerate(ACTIVITIES):
-                codes[r.activity == name] = i
-        self.activity_codes = codes
+        self.activity_codes = r.activity
         self.anterior_range = _finite_range(r.anterior_tilt_deg)
         self.lateral_range = _finite_range(r.lateral_tilt_deg)
 

@@ -78,20 +78,11 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _simulated_signal(rate_hz: float) -> tuple[FloatArray, FloatArray]:
-    """A mixed-activity day from the pelvis simulator, or a synthetic signal as fallback."""
-    try:
-        from simulator import ImuErrors, simulate
-        from simulator.presets import mixed_day
+    """Ten minutes of a mixed-activity day from the pelvis simulator (looped by the sensor)."""
+    from simulator import sensor_signal
+    from simulator.presets import mixed_day
 
-        errors = ImuErrors(packet_loss=0.0, rate_error_ppm=0.0, quantize=False)
-        rec = simulate(mixed_day(600.0, seed=1), rate_hz=rate_hz, errors=errors, seed=1).recording
-        if rec.gyr_rps is not None and rec.n_samples > 0:
-            return rec.acc_mps2, rec.gyr_rps
-    except Exception:  # the simulator is optional here
-        pass
-    from firmware_bridge.emulator import synthetic_signal
-
-    return synthetic_signal(60.0, rate_hz)
+    return sensor_signal(mixed_day(600.0, seed=1), rate_hz=rate_hz, seed=1)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from analysis.labels import Activity
 from analysis.pipeline.live import LivePipeline
 from firmware_bridge.source import Batch, SourceStatus, State
 from gui.live import sources
@@ -197,7 +198,7 @@ def test_a_batch_of_only_impossible_samples_changes_nothing() -> None:
 
     clean, holed = walked(hole=False), walked(hole=True)
     assert clean.left_out_samples == 0 and holed.left_out_samples == 120
-    assert clean.current_activity == holed.current_activity == "walking"
+    assert clean.current_activity == holed.current_activity == Activity.WALKING
     assert 80 < clean.cadence_spm < 140
     # The gait window does not bridge 0.6 s without data: 0.4 s after it, no cadence yet.
     assert math.isnan(holed.cadence_spm)

@@ -34,6 +34,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from analysis.hiphike import HipHikeEpisode, HipHikeTracker
+from analysis.labels import Activity
 from analysis.orientation import estimate_quat_wxyz
 from analysis.pipeline.live import LivePipeline
 from analysis.session import SessionResult, analyze_recording
@@ -52,7 +53,7 @@ class Replay:
     time_s: np.ndarray
     anterior_tilt_deg: np.ndarray
     lateral_tilt_deg: np.ndarray
-    activity: np.ndarray  # decided label per sample fed ("?" if never decided)
+    activity: np.ndarray  # decided Activity code per sample fed (-1 if never decided)
     contacts: list[tuple[float, str]]
     episodes: list[HipHikeEpisode]
 
@@ -72,7 +73,7 @@ def _replay(rec: Recording, offline: SessionResult, seed: int) -> Replay:
     pipe.hip_hike = tracker  # the contacts the pipeline passes on are its steps
     rng = np.random.default_rng(seed)
     times, ant, lat, episodes = [], [], [], []
-    labels = np.full(rec.n_samples, "?", dtype="<U10")
+    labels = np.full(rec.n_samples, -1, np.int8)  # -1: no label (yet)
     i = 0
     assert rec.gyr_rps is not None
     while i < rec.n_samples:
@@ -127,10 +128,10 @@ def test_live_tilt_is_the_causal_filter_and_close_to_offline(sessions) -> None: 
 
 def test_live_activity_agrees_with_offline(sessions) -> None:  # type: ignore[no-untyped-def]
     _, offline, live = sessions
-    assert not (live.activity == "?").any()
-    posture = offline.activity != "transition"
+    assert not (live.activity == -1).any()
+    posture = offline.activity != Activity.TRANSITION
     assert posture.mean() > 0.95
-    for label in ("standing", "walking", "sitting"):
+    for label in (Activity.STANDING, Activity.WALKING, Activity.SITTING):
         sel = offline.activity == label
         assert sel.sum() > 60 * 100, label  # at least a minute of each
         agreement = np.mean(live.activity[sel] == label)

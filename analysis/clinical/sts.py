@@ -1,9 +1,10 @@
 """Five-times sit-to-stand: total time against age norms, each rise, lean and lateral shift.
 
 A rise leaves the seated pelvis angle (posterior tilt, measured at the start, seated),
-leans forward to a peak and comes back to upright (the calibration's neutral standing
-0 deg). The total is timed from the start of the first rise to standing after the fifth
-(the stopwatch convention "stop when the person stands the fifth time"). The lateral shift
+leans forward to a peak and settles upright; the pelvis must have gone UP (twice
+integrated vertical acceleration), so the lean of a sit-down is not taken for a rise. The
+total is timed from the start of the first rise to standing after the fifth (the stopwatch
+convention "stop when the person stands the fifth time"). The lateral shift
 of a rise is the obliquity change from sitting at its largest: the unloaded side rises, so
 ``+`` (left side up) means the person favoured the RIGHT leg.
 
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from analysis.clinical.signals import Outcome, Signals, State, lowpass
+from analysis.motion import GRAVITY_MPS2
 
 NORMS_SOURCE = (
     "Bohannon RW. Reference values for the five-repetition sit-to-stand test: a descriptive "
@@ -41,9 +43,15 @@ class StsParams:
     reps : int
         Rises asked for.
     min_range_deg : float
-        Sitting must differ from standing by at least this much in anterior tilt.
-    stand_tolerance_deg : float
-        Standing is reached when the tilt comes back within this of neutral after the lean.
+        Sitting must be at least this much posterior of neutral standing.
+    lean_min_deg : float
+        A rise leans forward at least this much beyond the seated angle.
+    onset_deg : float
+        The rise starts where the tilt last sat within this of the seated angle.
+    settled_dps : float
+        Standing is reached when the tilt, back from the lean peak, changes slower.
+    min_rise_m : float
+        A movement that lowers the pelvis by more than this is a sit-down, not a rise.
     shift_threshold_deg : float
         A rise with a smaller lateral shift favours neither side.
     seated_s : float
@@ -52,7 +60,10 @@ class StsParams:
 
     reps: int = 5
     min_range_deg: float = 6.0
-    stand_tolerance_deg: float = 3.0
+    lean_min_deg: float = 8.0
+    onset_deg: float = 1.5
+    settled_dps: float = 10.0
+    min_rise_m: float = 0.1
     shift_threshold_deg: float = 2.0
     seated_s: float = 1.0
 
@@ -78,6 +89,12 @@ def favoured_side(shift_deg: float, threshold_deg: float) -> str:
 def find_rises(sig: Signals, params: StsParams | None = None) -> tuple[list[dict[str, Any]], str]:
     """Every completed rise and a note (empty, or why nothing can be found).
 
+    A rise leaves the seated angle by more than ``lean_min_deg`` (the forward lean),
+    starts where the tilt last sat within ``onset_deg`` of the seated angle, and reaches
+    standing when, after the lean peak, the tilt has come back by at least a quarter of
+    the excursion and stopped changing (``settled_dps``). Standing is not assumed to be
+    exactly neutral: a belt that moved, or a person who stands tilted, still rises.
+
     Returns
     -------
     rises : list of dict
@@ -90,17 +107,16 @@ def find_rises(sig: Signals, params: StsParams | None = None) -> tuple[list[dict
     if sig.n <= n0:
         return [], "waiting"
     tilt = lowpass(sig.anterior_tilt_deg, sig.rate_hz, 4.0)
+    rate_dps = np.gradient(tilt, sig.time_s) if sig.n > 1 else np.zeros(sig.n)
     lat = lowpass(sig.lateral_tilt_deg, sig.rate_hz, 4.0)
     sit = float(np.median(tilt[:n0]))
     sit_lat = float(np.median(lat[:n0]))
-    rng = -sit
-    if rng < p.min_range_deg:
+    if -sit < p.min_range_deg:
         return [], (
-            f"start seated, leaning back against nothing: the seated pelvis "
+            f"start seated, back upright and not against the backrest: the seated pelvis "
             f"({sit:+.0f} deg) is too close to standing to time the rises"
         )
-    leave = sit + 0.3 * rng
-    onset_level = sit + 0.05 * rng
+    leave = sit + p.lean_min_deg
     t = sig.time_s
     rises: list[dict[str, Any]] = []
     i, n = n0, sig.n
@@ -109,35 +125,61 @@ def find_rises(sig: Signals, params: StsParams | None = None) -> tuple[list[dict
         if not up.size:
             break
         j = i + int(up[0])
-        back = np.flatnonzero(tilt[i:j] <= onset_level)
+        back = np.flatnonzero(tilt[i:j] <= sit + p.onset_deg)
         k0 = i + int(back[-1]) if back.size else i
-        # The lean peak, then upright: the tilt comes back within tolerance of neutral.
-        after = tilt[j:]
-        peak_rel = 0
+        # The lean peak, then standing: back by a quarter of the excursion and settled.
+        peak = j
         stand = -1
-        for m in range(after.size):
-            if after[m] > after[peak_rel]:
-                peak_rel = m
-            if m > peak_rel and after[m] <= p.stand_tolerance_deg and after[peak_rel] > after[m]:
-                stand = j + m
+        for m in range(j, n):
+            if tilt[m] > tilt[peak]:
+                peak = m
+                continue
+            drop = tilt[peak] - tilt[m]
+            if drop >= min(5.0, 0.25 * (tilt[peak] - sit)) and abs(rate_dps[m]) < p.settled_dps:
+                stand = m
                 break
         if stand < 0:
             break
+        rise_m = _vertical_travel_m(sig, k0, stand)
+        if rise_m < -p.min_rise_m:  # the pelvis went DOWN: a sit-down, not a rise
+            i = stand + 1
+            continue
         seg = lat[k0:stand + 1] - sit_lat
         shift = float(seg[np.argmax(np.abs(seg))]) if seg.size else 0.0
         rises.append({
             "rise_start_s": float(t[k0]),
             "stand_s": float(t[stand]),
             "rise_duration_s": float(t[stand] - t[k0]),
-            "peak_forward_lean_deg": float(after[peak_rel]),
+            "peak_forward_lean_deg": float(tilt[peak]),
+            "vertical_travel_m": rise_m,
             "shift_deg": shift,
             "favoured_side": favoured_side(shift, p.shift_threshold_deg),
         })
-        down = np.flatnonzero(tilt[stand:] < leave)  # seated again before the next rise
+        # Seated again (the sit-down's own lean is not a rise) before the next rise.
+        seated = sit + 0.3 * (float(tilt[stand]) - sit)
+        down = np.flatnonzero(tilt[stand:] < seated)
         if not down.size:
             break
         i = stand + int(down[0])
     return rises, ""
+
+
+def _vertical_travel_m(sig: Signals, a: int, b: int, settle_s: float = 0.3) -> float:
+    """Pelvis height change from sample ``a`` to ``b`` (+ up), m; NaN when too short.
+
+    Twice integrated vertical acceleration with the pelvis at rest at both ends: the
+    velocity is detrended to zero there, which also removes a constant accelerometer bias.
+    """
+    b = min(sig.n, b + int(settle_s * sig.rate_hz))
+    if b - a < 10:
+        return float("nan")
+    up = sig.up_p()[a:b]
+    acc_v = np.einsum("ij,ij->i", sig.acc_p_mps2[a:b], up) - GRAVITY_MPS2
+    t = sig.time_s[a:b]
+    dt = np.diff(t)
+    v = np.concatenate(([0.0], np.cumsum(0.5 * (acc_v[1:] + acc_v[:-1]) * dt)))
+    v -= v[-1] * (t - t[0]) / (t[-1] - t[0])
+    return float(np.sum(0.5 * (v[1:] + v[:-1]) * dt))
 
 
 def analyze_sit_to_stand(

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from pelviscope.cli import UsageError, add_overwrite, number_in
+from pelviscope.cli import UsageError, add_overwrite, number_in, report
 
 TESTS = ("standing", "sls", "sts", "walk", "tilt_control", "level_balance", "sts_no_shift",
          "level_walking")
@@ -118,13 +117,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.input}: no markers (give --mark TIME:LABEL)")
     doc = analyze_recording(rec, marks, mount=args.mount, age_years=args.age,
                             path=str(args.input))
-    _write(doc, args)
+    status = _write(doc, args)
     for group in ("tests", "exercises"):
         for item in doc[group]:
             verdict = "ok" if item["valid"] else "REPEAT: " + item.get("repeat_reason", "")
             side = f" {item['side']}" if "side" in item else ""
             print(f"{item['start_s']:8.1f} s  {item['kind']}{side}: {verdict}")
-    return 0
+    return status
 
 
 def analyze_recording(rec: Any, marks: list[tuple[float, str]], *, mount: str | None,
@@ -162,7 +161,8 @@ def analyze_recording(rec: Any, marks: list[tuple[float, str]], *, mount: str | 
     return doc
 
 
-def _write(doc: dict[str, Any], args: argparse.Namespace) -> None:
+def _write(doc: dict[str, Any], args: argparse.Namespace) -> int:
+    """Write the outputs asked for, each on its own; the exit status."""
     from analysis.clinical import html_section
     from pelviscope.common import json_text, write_each
 
@@ -176,6 +176,5 @@ def _write(doc: dict[str, Any], args: argparse.Namespace) -> None:
         jobs.append((args.html, lambda f: f.write(page)))
     failed = write_each(jobs, overwrite=args.overwrite)
     for _, message in failed:
-        print(f"pelviscope clinic: {message}", file=sys.stderr)
-    if failed:
-        raise SystemExit(max(status for status, _ in failed))
+        report("clinic", "", message)
+    return max((status for status, _ in failed), default=0)

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from pelviscope.cli import main
 from recordings import Marker, write_recording
 from simulator.clinical import simulate_clinical, standard_session
-
-
-def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "pelviscope", "clinic", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +26,12 @@ def marked(tmp_path_factory):
     return path, items
 
 
-def test_marked_recording_to_json_and_html(marked, tmp_path):
+def test_marked_recording_to_json_and_html(marked, tmp_path, capsys):
     path, items = marked
     out, page = tmp_path / "r.json", tmp_path / "r.html"
-    proc = _cli(path, "--markers", "--age", "72", "--json", out, "--html", page)
-    assert proc.returncode == 0, proc.stderr
-    assert "sls left: ok" in proc.stdout
+    assert main(["clinic", str(path), "--markers", "--age", "72", "--json", str(out),
+                 "--html", str(page)]) == 0
+    assert "sls left: ok" in capsys.readouterr().out
     doc = json.loads(out.read_text())
     tests = {(t["kind"], t.get("side")): t for t in doc["tests"]}
     left = tests[("sls", "left")]
@@ -47,15 +41,21 @@ def test_marked_recording_to_json_and_html(marked, tmp_path):
     assert abs(sts["total_s"] - items["sts"]["total_s"]) <= 0.5
     assert sts["favoured_side"] == "right"
     assert "Trendelenburg POSITIVE" in page.read_text()
-    again = _cli(path, "--markers", "--json", out)
-    assert again.returncode == 2 and "exists" in again.stderr
+    assert main(["clinic", str(path), "--markers", "--json", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
 
 
-def test_bad_usage_is_one_line_exit_2(marked, tmp_path):
+@pytest.mark.parametrize("args", [
+    [], ["--mark", "x:sls-left"], ["--mark", "3:jump"], ["--simulate"],
+])
+def test_bad_usage_is_one_line_exit_2(marked, args, capsys):
     path, _ = marked
-    for args in ([path], [path, "--mark", "x:sls-left"], [path, "--mark", "3:jump"],
-                 [tmp_path / "missing.psrec", "--markers"]):
-        proc = _cli(*args)
-        assert proc.returncode == 2, (args, proc.stderr)
-        assert len(proc.stderr.strip().splitlines()) == 1
-        assert "Traceback" not in proc.stderr
+    argv = ["clinic", str(path), *args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_recording(tmp_path, capsys):
+    assert main(["clinic", str(tmp_path / "missing.psrec"), "--markers"]) == 2
+    assert "missing.psrec" in capsys.readouterr().err

@@ -26,7 +26,7 @@ from analysis.clinical.exercises import (
     sts_no_shift,
     tilt_control,
 )
-from analysis.clinical.protocol import LABELS, analyze_marked, signals_from_imu
+from analysis.clinical.protocol import LABELS, Person, analyze_marked, signals_from_imu
 from analysis.clinical.report import html_section
 from analysis.clinical.signals import Outcome, Signals, State
 from analysis.clinical.sts import NORMS_SOURCE, StsParams, analyze_sit_to_stand, norm_for_age
@@ -38,6 +38,7 @@ __all__ = [
     "TRENDELENBURG_SOURCE",
     "LevelWalking",
     "Outcome",
+    "Person",
     "Signals",
     "StanceParams",
     "StandingParams",

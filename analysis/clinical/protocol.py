@@ -8,6 +8,7 @@ the ``{"tests": [...], "exercises": [...]}`` pair of the analyze JSON.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,28 +16,51 @@ from numpy.typing import ArrayLike
 
 from analysis.calibration import Calibration
 from analysis.clinical.balance import analyze_single_leg_stance, analyze_standing
-from analysis.clinical.exercises import level_balance, level_walking, sts_no_shift, tilt_control
+from analysis.clinical.exercises import (
+    TiltTargets,
+    level_balance,
+    level_walking,
+    sts_no_shift,
+    tilt_control,
+)
 from analysis.clinical.signals import FloatArray, Outcome, Signals
 from analysis.clinical.sts import analyze_sit_to_stand
 from analysis.clinical.walk import WalkParams, analyze_walk
 from analysis.orientation import estimate_quat_wxyz
 from analysis.tilt import pelvic_tilt_deg
 
-Runner = Callable[[Signals, float | None], Outcome]
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    """What the analyses need to know about the person.
+
+    Attributes
+    ----------
+    age_years : float or None
+        For the sit-to-stand norms.
+    targets : TiltTargets
+        Tilt-control targets set for this person.
+    """
+
+    age_years: float | None = None
+    targets: TiltTargets = field(default_factory=TiltTargets)
+
+
+Runner = Callable[[Signals, Person], Outcome]
 
 #: Marker label -> (group, analysis). Group is "tests" or "exercises".
 LABELS: dict[str, tuple[str, Runner]] = {
-    "standing": ("tests", lambda s, age: analyze_standing(s)),
-    "sls-left": ("tests", lambda s, age: analyze_single_leg_stance(s, "left")),
-    "sls-right": ("tests", lambda s, age: analyze_single_leg_stance(s, "right")),
-    "sts": ("tests", lambda s, age: analyze_sit_to_stand(s, age_years=age)),
-    "walk": ("tests", lambda s, age: analyze_walk(s)),
-    "walk-2min": ("tests", lambda s, age: analyze_walk(s, WalkParams(duration_s=120.0))),
-    "tilt-control": ("exercises", lambda s, age: tilt_control(s)),
-    "balance-left": ("exercises", lambda s, age: level_balance(s, "left")),
-    "balance-right": ("exercises", lambda s, age: level_balance(s, "right")),
-    "sts-no-shift": ("exercises", lambda s, age: sts_no_shift(s)),
-    "level-walking": ("exercises", lambda s, age: level_walking(s)),
+    "standing": ("tests", lambda s, who: analyze_standing(s)),
+    "sls-left": ("tests", lambda s, who: analyze_single_leg_stance(s, "left")),
+    "sls-right": ("tests", lambda s, who: analyze_single_leg_stance(s, "right")),
+    "sts": ("tests", lambda s, who: analyze_sit_to_stand(s, age_years=who.age_years)),
+    "walk": ("tests", lambda s, who: analyze_walk(s)),
+    "walk-2min": ("tests", lambda s, who: analyze_walk(s, WalkParams(duration_s=120.0))),
+    "tilt-control": ("exercises", lambda s, who: tilt_control(s, who.targets)),
+    "balance-left": ("exercises", lambda s, who: level_balance(s, "left")),
+    "balance-right": ("exercises", lambda s, who: level_balance(s, "right")),
+    "sts-no-shift": ("exercises", lambda s, who: sts_no_shift(s)),
+    "level-walking": ("exercises", lambda s, who: level_walking(s)),
 }
 
 
@@ -59,8 +83,7 @@ def signals_from_imu(
 def analyze_marked(
     sig: Signals,
     markers: Sequence[tuple[float, str]],
-    *,
-    age_years: float | None = None,
+    person: Person | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Every marked test and exercise of a session.
 
@@ -70,8 +93,8 @@ def analyze_marked(
         The whole session.
     markers : sequence of (time_s, label)
         Markers in time order; labels outside :data:`LABELS` only end the span before.
-    age_years : float, optional
-        For the sit-to-stand norms.
+    person : Person, optional
+        Age (sit-to-stand norms) and tilt targets.
 
     Returns
     -------
@@ -79,6 +102,7 @@ def analyze_marked(
         ``{"tests": [...], "exercises": [...]}``: one JSON-ready dict per marked span
         (:meth:`Outcome.to_json` plus ``start_s``/``end_s``/``label``).
     """
+    who = person or Person()
     out: dict[str, list[dict[str, Any]]] = {"tests": [], "exercises": []}
     ordered = sorted(markers, key=lambda m: m[0])
     end_all = float(sig.time_s[-1]) + 1.0 if sig.n else 0.0
@@ -88,10 +112,10 @@ def analyze_marked(
             continue
         end = ordered[k + 1][0] if k + 1 < len(ordered) else end_all
         group, run = LABELS[key]
-        doc = run(sig.window(start, end), age_years).to_json()
+        doc = run(sig.window(start, end), who).to_json()
         doc.update({"label": key, "start_s": float(start), "end_s": float(min(end, end_all))})
         out[group].append(doc)
     return out
 
 
-__all__ = ["LABELS", "FloatArray", "analyze_marked", "signals_from_imu"]
+__all__ = ["LABELS", "FloatArray", "Person", "analyze_marked", "signals_from_imu"]

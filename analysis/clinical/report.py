@@ -74,7 +74,9 @@ def _lines(doc: dict[str, Any]) -> tuple[list[str], str, str]:
         return lines, cls, src
     if kind == "walk":
         ps = doc["per_side"]
-        return [f"{doc['steps']} steps at {doc['cadence_spm']:.0f} steps/min",
+        speed = doc.get("walking_speed_mps")
+        return [f"{doc['steps']} steps at {doc['cadence_spm']:.0f} steps/min"
+                + (f", {speed:.2f} m/s" if speed is not None else ""),
                 "Obliquity range per stride: left " + _deg(ps["left"]["obliquity_rom_deg"])
                 + ", right " + _deg(ps["right"]["obliquity_rom_deg"])
                 + f"; step-time asymmetry {doc['step_time_symmetry_pct'] or 0:.0f} %"], "ok", ""

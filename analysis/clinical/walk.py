@@ -1,8 +1,9 @@
 """Walk test (10 m or 2 min): cadence, per-side obliquity and tilt ROM, symmetry.
 
 Steps and their sides come from :func:`analysis.gait.detect_gait`; per-stride pelvis ranges
-from :func:`analysis.gait.strides.pelvis_stride_metrics`. A stride is attributed to the
-side whose contact starts it.
+from :func:`analysis.gait.strides.pelvis_stride_metrics`; walking speed and stride length
+from :mod:`analysis.gait.spatial` (inverted pendulum, Zijlstra & Hof 2003). A stride is
+attributed to the side whose contact starts it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from analysis.clinical.signals import Outcome, Signals, State
+from analysis.clinical.signals import FloatArray, Outcome, Signals, State
 from analysis.gait import detect_gait
+from analysis.gait.spatial import bout_spatial, leg_length_m, step_lengths, vertical_displacement_m
 from analysis.gait.strides import pelvis_stride_metrics
+from analysis.motion import GRAVITY_MPS2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,10 +31,25 @@ class WalkParams:
     duration_s : float or None
         Timed test (e.g. 120 for the 2-minute walk); None: a distance test ending when the
         person stops.
+    leg_length_m : float or None
+        For the walking speed (:func:`analysis.gait.spatial.leg_length_m`'s default when
+        None).
     """
 
     min_steps: int = 8
     duration_s: float | None = None
+    leg_length_m: float | None = None
+
+
+def _spatial(sig: Signals, ic_s: FloatArray, ic_side: np.ndarray, *,
+             leg_length_m_: float | None) -> dict[str, Any]:
+    """Walking speed and stride length (:mod:`analysis.gait.spatial`, Zijlstra & Hof)."""
+    vertical = np.einsum("ij,ij->i", sig.acc_p_mps2, sig.up_p()) - GRAVITY_MPS2
+    disp = vertical_displacement_m(vertical, sig.rate_hz)
+    steps = step_lengths(sig.time_s, disp, ic_s, ic_side, leg_length_m(leg_length_m_))
+    bout = bout_spatial(steps, [(float(ic_s[0]), float(ic_s[-1]))])[0]
+    return {"walking_speed_mps": bout["walking_speed_mps"],
+            "stride_length_m": bout["stride_length_m"]}
 
 
 def _symmetry_index(left: float, right: float) -> float:
@@ -97,7 +115,7 @@ def analyze_walk(sig: Signals, params: WalkParams | None = None, *, final: bool 
             left["step_time_s"] or np.nan, right["step_time_s"] or np.nan),
         "obliquity_rom_symmetry_pct": _symmetry_index(
             left["obliquity_rom_deg"] or np.nan, right["obliquity_rom_deg"] or np.nan),
-        "walking_speed_mps": None,  # needs the gait-speed work (issue 17); null until then
+        **_spatial(sig, ic, gait.ic_side, leg_length_m_=p.leg_length_m),
     }
     return Outcome(kind, State.DONE, f"{gait.n_steps} steps, {gait.cadence_spm:.0f} steps/min",
                    result=result)

@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pelviscope.cli import UsageError, add_overwrite, number_in, report
+
+if TYPE_CHECKING:
+    from analysis.clinical import Person, TiltTargets
 
 TESTS = ("standing", "sls", "sts", "walk", "tilt_control", "level_balance", "sts_no_shift",
          "level_walking")
@@ -33,6 +36,12 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="write the results as an HTML page")
     parser.add_argument("--age", type=number_in(5, 120), metavar="YEARS",
                         help="age for the sit-to-stand norms")
+    parser.add_argument("--targets", default="8,-8", metavar="DEG,DEG",
+                        help="tilt-control targets, anterior tilt in deg (default 8,-8)")
+    parser.add_argument("--band", type=number_in(0.5, 10.0), default=2.0, metavar="DEG",
+                        help="tilt-control band around each target (default 2)")
+    parser.add_argument("--hold", type=number_in(0.5, 60.0), default=3.0, metavar="S",
+                        help="tilt-control hold time that counts (default 3)")
     parser.add_argument("--mount", help="known wearing position, e.g. sacral-mm+ (default: "
                         "automatic calibration from the first standing and walking)")
     parser.add_argument("--simulate", action="store_true",
@@ -68,8 +77,20 @@ def _marks(args: argparse.Namespace, recording_markers: list[Any]) -> list[tuple
     return marks
 
 
-def _simulate(args: argparse.Namespace) -> int:
+def _targets(args: argparse.Namespace) -> TiltTargets:
     from analysis.clinical import TiltTargets
+
+    try:
+        values = tuple(float(v) for v in args.targets.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(abs(v) <= 30 for v in values):
+        raise UsageError(f"--targets {args.targets}: give anterior tilts in deg within +-30, "
+                         "e.g. 8,-8")
+    return TiltTargets(targets_deg=values, band_deg=args.band, hold_s=args.hold)
+
+
+def _simulate(args: argparse.Namespace) -> int:
     from gui.clinic.app import ClinicOptions
     from gui.clinic.app import run as run_app
     from gui.clinic.model import ClinicSpec
@@ -86,7 +107,7 @@ def _simulate(args: argparse.Namespace) -> int:
             raise UsageError("no display found: for headless use give --screenshot FILE.png")
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     spec = ClinicSpec(kind=args.test, side=args.side, age_years=args.age,
-                      targets=TiltTargets())
+                      targets=_targets(args))
     return run_app(ClinicOptions(spec, seed=args.seed, speed=args.speed,
                                  screenshot=args.screenshot))
 
@@ -115,8 +136,10 @@ def run(args: argparse.Namespace) -> int:
     marks = _marks(args, rec.markers)
     if not marks:
         raise UsageError(f"{args.input}: no markers (give --mark TIME:LABEL)")
-    doc = analyze_recording(rec, marks, mount=args.mount, age_years=args.age,
-                            path=str(args.input))
+    from analysis.clinical import Person
+
+    who = Person(age_years=args.age, targets=_targets(args))
+    doc = analyze_recording(rec, marks, mount=args.mount, person=who, path=str(args.input))
     status = _write(doc, args)
     for group in ("tests", "exercises"):
         for item in doc[group]:
@@ -127,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def analyze_recording(rec: Any, marks: list[tuple[float, str]], *, mount: str | None,
-                      age_years: float | None, path: str) -> dict[str, Any]:
+                      person: Person, path: str) -> dict[str, Any]:
     """Calibrate, then analyse every marked span (``{"tests", "exercises", ...}``)."""
     import numpy as np
 
@@ -157,7 +180,7 @@ def analyze_recording(rec: Any, marks: list[tuple[float, str]], *, mount: str | 
     sig = signals_from_imu(rec.time_s, rec.acc_mps2, rec.gyr_rps, rec.rate_hz, cal)
     doc: dict[str, Any] = {"format": "pelviscope.clinic/1", "input": path,
                            "calibration": {"method": cal.method}}
-    doc.update(analyze_marked(sig, marks, age_years=age_years))
+    doc.update(analyze_marked(sig, marks, person))
     return doc
 
 

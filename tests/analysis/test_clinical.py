@@ -7,6 +7,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from analysis.clinical import (
+    Person,
     State,
     TiltTargets,
     analyze_marked,
@@ -154,6 +155,7 @@ def test_level_balance_and_walk_and_level_walking():
     assert walk.state is State.DONE
     assert abs(walk.result["cadence_spm"] - 100) < 5
     assert walk.result["per_side"]["left"]["strides"] > 5
+    assert abs(walk.result["walking_speed_mps"] - 1.25) < 0.25  # the script's 1.25 m/s
     lw = level_walking(walk_span)
     assert lw.state is State.DONE and lw.result["hike_sides"] == ["right"]
 
@@ -164,7 +166,7 @@ def test_marked_session_json_and_html():
     marks = [(20.5, "standing"), (items["slsleft"]["start_s"] - 1.5, "sls-left"),
              (items["slsright"]["start_s"] - 1.5, "sls-right"),
              (items["sts"]["start_s"] - 2.0, "sts"), (items["sts"]["end_s"], "walk")]
-    doc = analyze_marked(sig, marks, age_years=65)
+    doc = analyze_marked(sig, marks, Person(age_years=65))
     kinds = [(d["kind"], d["valid"]) for d in doc["tests"]]
     assert kinds == [("standing", True), ("sls", True), ("sls", True), ("sts", True),
                      ("walk", True)]

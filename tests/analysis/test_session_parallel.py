@@ -133,7 +133,7 @@ def _dies_in_worker(i: int) -> int:
 
 def test_share_work_runs_every_call_once_on_both_processes(tmp_path) -> None:
     log = str(tmp_path / "calls.log")
-    calls = [(log, i, 0.05) for i in range(12)]
+    calls = [(log, i, 0.1) for i in range(12)]  # long enough for a loaded machine
     with ProcessPoolExecutor(1, mp_context=parallel.mp_context()) as pool:
         pool.submit(time.sleep, 0).result()  # started (else this process may do all)
         results = parallel.share_work(pool, str(tmp_path), _logged_call, calls)

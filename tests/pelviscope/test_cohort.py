@@ -133,3 +133,21 @@ def test_a_recording_across_midnight_day_by_day(cohort, tmp_path, capsys):
     # Steps stay on the file's clock: the second day's start after 600 s.
     steps = pd.read_parquet(pq / "steps")
     assert (steps.loc[steps["day"] == "2026-03-03", "time_s"] >= 600.0).all()
+
+
+def test_files_longer_than_a_day_are_split_without_asking(tmp_path):
+    import argparse
+
+    from pelviscope.cohort.batch import plan_units
+
+    long, short = tmp_path / "long.cwa", tmp_path / "short.cwa"
+    write_ax6(long, 25 * 3600.0, start=datetime(2026, 3, 2, 12, 0, 0), rate_hz=25)
+    write_ax6(short, 600.0, rate_hz=25)
+    units = plan_units([long, short], ["long", "short"], argparse.Namespace(per_day=False))
+    assert [(u.name, u.day) for u in units] == [
+        ("long_2026-03-02", "2026-03-02"),
+        ("long_2026-03-03", "2026-03-03"),
+        ("short", None),
+    ]
+    assert units[0].end_s == units[1].start_s == 12 * 3600.0
+    assert all(u.workers == 1 for u in units)  # the batch is the parallel unit

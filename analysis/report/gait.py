@@ -71,7 +71,7 @@ def drop_table_html(drops: Sequence[Mapping[str, Any]]) -> str:
             _fmt(d.get("peak_deg"), unit="°"),
             _fmt(d.get("mean_deg"), unit="°"),
             _fmt(d.get("confidence"), 2),
-            escape(str(d.get("reason", ""))),
+            f"<div style='text-align:left'>{escape(str(d.get('reason', '')))}</div>",
         ]
         for i, d in enumerate(drops)
     ]

@@ -66,7 +66,9 @@ def _nice_ticks(lo: float, hi: float, n: int = 6) -> FloatArray:
     raw = span / n
     mag = 10 ** np.floor(np.log10(raw))
     step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=10 * mag)
-    return np.arange(np.ceil(lo / step) * step, hi + 1e-9, step)
+    ticks = np.arange(np.ceil(lo / step) * step, hi + 1e-9, step)
+    ticks[np.abs(ticks) < 1e-9 * step] = 0.0  # no "-0" label
+    return ticks + 0.0
 
 
 @dataclass

@@ -213,7 +213,7 @@ def analyze_single_leg_stance(
         drop_now = _drop(base, lat_now, side)
         return Outcome(kind, State.RUNNING, f"Hold: {t[-1] - lift_s:.0f} s", side=side,
                        feedback={"elapsed_s": float(t[-1] - lift_s), "drop_deg": drop_now,
-                                 "unsupported_side": free,
+                                 "unsupported_side": free, "level_deg": base,
                                  "dropped": drop_now > p.drop_tolerance_deg})
     if down_s is None and not held_full:
         return Outcome(kind, State.REPEAT, f"Stopped on one leg after {t[-1] - lift_s:.0f} s, "
@@ -241,6 +241,7 @@ def analyze_single_leg_stance(
         "drop_deg": drop,
         "peak_drop_deg": peak,
         "hold_s": hold_s,
+        "level_deg": base,
         "lift_s": lift_s,
         "touchdown_s": down_s,
         "held_full_time": down_s is None,

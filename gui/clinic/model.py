@@ -293,7 +293,10 @@ class ClinicModel:
             b = self.spec.targets.band_deg
             bands = tuple((x - b, x + b) for x in self.spec.targets.targets_deg)
         elif self.spec.kind in ("level_balance", "sls"):
-            bands = ((-2.0, 2.0),)
+            fb = feedback or {}
+            level = float(fb.get("level_deg", (outcome.result if outcome else {}).get(
+                "level_deg", 0.0)))
+            bands = ((level - 2.0, level + 2.0),)  # level = the standing before the lift
         return View(step, self.spec.title, headline, value, detail, tone, now,
                     time.perf_counter() - started, feedback or {}, outcome, tt, deg, bands,
                     label)

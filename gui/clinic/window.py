@@ -186,6 +186,7 @@ class ClinicWindow(QtWidgets.QWidget):
         size = 150 if view.step is Step.COUNTDOWN else 120
         self.value.setStyleSheet(f"color: {colour}; font-size: {size}px; font-weight: 800;")
         self.detail.setText(view.detail)
+        self.stop_button.setVisible(view.step in (Step.COUNTDOWN, Step.MEASURE))
         if view.trace_time_s.size:
             x = view.trace_time_s - view.trace_time_s[-1]
             self.curve.setData(x, view.trace_deg)
@@ -194,7 +195,10 @@ class ClinicWindow(QtWidgets.QWidget):
             hi = max(float(np.nanmax(view.trace_deg)) + 1, *(b[1] for b in view.bands_deg), 3)
             self.plot.setYRange(lo, hi, padding=0.05)
             self.plot.setLabel("left", f"{view.trace_label} (°)")
-        if len(self.bands) != len(view.bands_deg):
+        if len(self.bands) == len(view.bands_deg):
+            for region, band in zip(self.bands, view.bands_deg, strict=True):
+                region.setRegion(band)
+        else:
             for b in self.bands:
                 self.plot.removeItem(b)
             brush = QtGui.QColor(th.ok)

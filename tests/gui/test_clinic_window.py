@@ -34,6 +34,9 @@ def test_single_leg_stance_end_to_end(qtbot, tmp_path):
     assert "left side dropped" in window.detail.text()
     assert {"countdown", "measure"} <= seen
     assert not window.timer.isActive()
+    assert window.stop_button.isHidden()
+    lo, hi = window.bands[0].getRegion()
+    assert lo + 2 == pytest.approx(result["level_deg"]) == pytest.approx(hi - 2)
     png = tmp_path / "sls.png"
     window.screenshot(png)
     assert png.stat().st_size > 10_000

@@ -86,6 +86,14 @@ class StrideCycles:
             self.anterior_tilt_deg[mask],
         )
 
+    def last(self, n: int) -> StrideCycles:
+        """The last ``n`` strides of each side (the live view: the last 10 per side)."""
+        keep = np.zeros(len(self), dtype=bool)
+        for side in _SIDE_SIGN:
+            idx = np.flatnonzero(self.side == side)
+            keep[idx[max(idx.size - n, 0) :]] = True
+        return self.select(keep)
+
     def within(self, start_s: float, end_s: float) -> StrideCycles:
         """The strides lying entirely inside ``[start_s, end_s]``."""
         return self.select((self.start_s >= start_s) & (self.end_s <= end_s))

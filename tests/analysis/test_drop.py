@@ -101,6 +101,36 @@ def test_simulated_rehab_gait_is_slow_and_irregular(drop_runs):
         assert 0.04 <= np.std(stride) / np.mean(stride) <= 0.08
 
 
+def test_steps_sides_and_tilt_hold_on_slow_irregular_gait(drop_runs):
+    """Issue 17 item 4: steps F1 >= 0.97, side >= 97 %, tilt RMSE <= 1.5 deg."""
+    for s, r in drop_runs:
+        k = s.truth.device_clock_scale
+        true_t = s.truth.initial_contact_s * k
+        true_side = s.truth.initial_contact_side
+        det_t = np.array([x["time_s"] for x in r.steps])
+        det_side = np.array([x["side"] for x in r.steps])
+        used: set[int] = set()
+        tp = side_ok = 0
+        for t, side in zip(true_t, true_side, strict=True):
+            j = int(np.argmin(np.abs(det_t - t)))
+            if abs(det_t[j] - t) <= 0.2 and j not in used:
+                used.add(j)
+                tp += 1
+                side_ok += det_side[j] == side
+        f1 = 2 * tp / (true_t.size + det_t.size)
+        assert f1 >= 0.97 and side_ok / tp >= 0.97, (f1, side_ok / tp)
+        assert r.time_s.size == s.truth.time_s.size
+        err = np.concatenate(
+            [
+                r.anterior_tilt_deg - s.truth.anterior_tilt_deg,
+                r.lateral_tilt_deg - s.truth.lateral_tilt_deg,
+            ]
+        )
+        rmse = float(np.sqrt(np.nanmean(err**2)))
+        print(f"\nREHAB steps F1 {f1:.3f}, side {side_ok / tp:.3f}, tilt RMSE {rmse:.2f} deg")
+        assert rmse <= 1.5
+
+
 def test_both_drops_found_on_their_side(drop_runs):
     for s, r in drop_runs:
         eps = _drops(r)

@@ -75,6 +75,14 @@ def test_mean_and_sd_per_side():
     }
 
 
+def test_last_strides_per_side():
+    t, lat, ant, ic_t, ic_side = _session(1.0)
+    c = stride_cycles(t, lat, ant, ic_t, ic_side)
+    last = c.last(3)
+    assert list(last.side).count("left") == 3 and list(last.side).count("right") == 3
+    assert last.start_s.max() == c.start_s.max() and len(c.last(100)) == len(c)
+
+
 def test_unusable_strides_are_left_out():
     t, lat, ant, ic_t, ic_side = _session(1.0)
     ic_side = ic_side.copy()

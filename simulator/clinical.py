@@ -32,6 +32,8 @@ from simulator.smooth import FloatArray, SmoothSteps
 from simulator.trajectory import (
     SIT_BACK_M,
     SIT_HEIGHT_M,
+    DropTruth,
+    HikeTruth,
     PelvisTrajectory,
     Segment,
     _impact_position,
@@ -199,7 +201,10 @@ class ClinicalTrajectory(PelvisTrajectory):
         base = first if isinstance(first, Stand | Sit | Lie | Walk) else (
             _SEATED if isinstance(first, SitToStandSet) else _UPRIGHT
         )
-        super().__init__(Scenario([base]), seed=seed)
+        # The base class reads the ordinary phases only for their walking options (stride
+        # timing jitter); the clinical items are compiled by _compile below.
+        plain = [it for it in script.items if isinstance(it, Stand | Sit | Lie | Walk)]
+        super().__init__(Scenario(plain or [base]), seed=seed)
 
     # ------------------------------------------------------------------ compile
     def _compile(self) -> None:
@@ -236,7 +241,12 @@ class ClinicalTrajectory(PelvisTrajectory):
                     nxt = sc.items[i + 1] if i + 1 < len(sc.items) else None
                     self._program_walk(item, nxt if isinstance(nxt, Walk) else None, t)
                 self.segments.append(Segment(activity_of(item), t, t + item.duration_s, i))
-                t += item.duration_s
+                end = t + item.duration_s
+                if isinstance(item, Walk) and item.hike_side is not None:
+                    self.hikes.append(HikeTruth(item.hike_side, "gait", "walking", t, end))
+                if isinstance(item, Walk) and item.drop_side is not None:
+                    self.drops.append(DropTruth(item.drop_side, t, end))
+                t = end
                 prev = item
             elif isinstance(item, SingleLegStance):
                 t = self._sls(item, i, t)

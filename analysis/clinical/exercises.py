@@ -18,6 +18,7 @@ from analysis.clinical.signals import Outcome, Signals, State, bridge, lowpass, 
 from analysis.clinical.sts import StsParams, analyze_sit_to_stand
 from analysis.gait import detect_gait
 from analysis.hiphike import HipHikeParams, HipHikeTracker
+from analysis.hiphike.drop import PelvicDropTracker
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,7 +150,9 @@ class LevelWalking:
 
     Steps are detected on the last ``window_s`` of samples after every chunk; contacts
     older than ``settle_s`` are handed once to the hip-hike tracker, which flags a run of
-    hiked swings as it does on the dashboard.
+    hiked swings as it does on the dashboard; its per-step swing measures go on to the
+    pelvic-drop tracker (:class:`analysis.hiphike.drop.PelvicDropTracker`), which flags a
+    run of excessively dropped swings (Trendelenburg gait).
     """
 
     rate_hz: float
@@ -162,10 +165,15 @@ class LevelWalking:
     _last_ic: float = field(init=False, default=-np.inf)
     _last_detect: float = field(init=False, default=-np.inf)
     _episodes: list[dict[str, Any]] = field(init=False, default_factory=list)
+    _drops: list[dict[str, Any]] = field(init=False, default_factory=list)
     _steps: int = field(init=False, default=0)
+    _drop: PelvicDropTracker = field(init=False)
+    _pushed: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self._tracker = HipHikeTracker(self.params, max_ic_delay_s=self.window_s)
+        self._tracker = HipHikeTracker(self.params, max_ic_delay_s=self.window_s,
+                                       record_steps=True)
+        self._drop = PelvicDropTracker()
 
     def update(self, recent: Signals, new_from: int, *, final: bool = False) -> Outcome:
         """Feed the last ``window_s`` of samples; ``recent[new_from:]`` are new."""
@@ -196,14 +204,25 @@ class LevelWalking:
         if final:
             upd = self._tracker.finish()
         self._episodes += [e.to_dict() for e in upd.closed if e.kind == "gait"]
-        flag = upd.flag
-        fb = {"steps": self._steps, "flag": flag}
+        steps = self._tracker.steps
+        for step in steps[self._pushed:]:
+            self._drops += [e.to_dict() for e in self._drop.push(step)]
+        self._pushed = len(steps)
+        if final:
+            self._drops += [e.to_dict() for e in self._drop.finish()]
+        flag, drop = upd.flag, self._drop.flag
+        fb = {"steps": self._steps, "flag": flag, "drop_flag": drop}
         if not final:
-            msg = f"Hip hike on the {flag} - keep the pelvis level" if flag else "Level - good"
+            msg = (f"Hip hike on the {flag} - keep the pelvis level" if flag else
+                   f"The {drop} side drops - hold it up" if drop else "Level - good")
             return Outcome(kind, State.RUNNING, msg, feedback=fb)
         hike_sides = sorted({str(e["side"]) for e in self._episodes})
-        result = {"steps": self._steps, "hike_episodes": self._episodes, "hike_sides": hike_sides}
-        msg = "No hip hike" if not hike_sides else "Hip hike on the " + " and ".join(hike_sides)
+        drop_sides = sorted({str(e["side"]) for e in self._drops})
+        result = {"steps": self._steps, "hike_episodes": self._episodes, "hike_sides": hike_sides,
+                  "drop_episodes": self._drops, "drop_sides": drop_sides}
+        found = [f"hip hike on the {' and '.join(hike_sides)}"] if hike_sides else []
+        found += [f"pelvic drop on the {' and '.join(drop_sides)}"] if drop_sides else []
+        msg = "; ".join(found).capitalize() if found else "Level walking"
         return Outcome(kind, State.DONE, msg, result=result, feedback=fb)
 
 

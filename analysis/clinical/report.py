@@ -90,9 +90,11 @@ def _lines(doc: dict[str, Any]) -> tuple[list[str], str, str]:
         }[kind](doc)
         return [summary, f"Score {doc['score_pct']:.0f} %"], "ok", ""
     if kind == "level_walking":
-        sides = doc["hike_sides"]
-        return [f"{doc['steps']} steps; " + ("no hip-hike pattern" if not sides else
-                "hip-hike pattern on the " + " and ".join(sides))], "bad" if sides else "ok", ""
+        hikes, drops = doc["hike_sides"], doc.get("drop_sides", [])
+        found = (["hip-hike pattern on the " + " and ".join(hikes)] if hikes else []) + (
+            ["pelvic drop on the " + " and ".join(drops)] if drops else [])
+        text = "; ".join(found) if found else "no hip-hike or drop pattern"
+        return [f"{doc['steps']} steps; {text}"], "bad" if found else "ok", ""
     return [str(doc)], "ok", ""
 
 

@@ -341,7 +341,11 @@ def _live_value(kind: str, fb: dict[str, Any]) -> tuple[str, str]:
     if "rises" in fb:
         return f"{fb['rises']} / {fb['of']}", "neutral"
     if "flag" in fb:
-        return ("HIKE " + fb["flag"].upper(), "bad") if fb["flag"] else ("LEVEL", "good")
+        if fb["flag"]:
+            return "HIKE " + fb["flag"].upper(), "bad"
+        if fb.get("drop_flag"):
+            return "DROP " + fb["drop_flag"].upper(), "bad"
+        return "LEVEL", "good"
     if "elapsed_s" in fb:
         return f"{fb['elapsed_s']:.0f} s", "neutral"
     return "", "neutral"
@@ -349,7 +353,7 @@ def _live_value(kind: str, fb: dict[str, Any]) -> tuple[str, str]:
 
 def _is_bad(out: Outcome) -> bool:
     r = out.result
-    return bool(r.get("trendelenburg") == "positive" or r.get("hike_sides")
+    return bool(r.get("trendelenburg") == "positive" or r.get("hike_sides") or r.get("drop_sides")
                 or (r.get("norm") or {}).get("worse_than_average"))
 
 

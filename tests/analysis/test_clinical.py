@@ -158,6 +158,18 @@ def test_level_balance_and_walk_and_level_walking():
     assert abs(walk.result["walking_speed_mps"] - 1.25) < 0.25  # the script's 1.25 m/s
     lw = level_walking(walk_span)
     assert lw.state is State.DONE and lw.result["hike_sides"] == ["right"]
+    assert lw.result["drop_sides"] == []
+
+
+def test_level_walking_finds_a_pelvic_drop_and_nothing_in_normal_gait():
+    script = ClinicalScript([Stand(4), Walk(50, cadence_spm=96, drop_side="left"), Stand(3)])
+    _, sig = run(script, seed=42)
+    out = level_walking(sig)
+    assert out.result["drop_sides"] == ["left"] and out.result["hike_sides"] == []
+    assert "pelvic drop on the left" in html_section([], [out.to_json()])
+    _, normal = run(ClinicalScript([Stand(4), Walk(50, cadence_spm=100), Stand(3)]), seed=43)
+    out = level_walking(normal)
+    assert out.result["drop_sides"] == [] and out.result["hike_sides"] == []
 
 
 def test_marked_session_json_and_html():

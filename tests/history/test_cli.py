@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from history.db import open_database
 from history.models import Session, Subject
@@ -26,6 +26,30 @@ def _run(*args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_new_database_opened_by_three_processes_at_once(db_url: str) -> None:
+    """The schema is created once, under the migration lock, whoever comes first."""
+    code = (
+        "import sys; from history.db import open_database; from history.store import add_subject;"
+        "db = open_database(sys.argv[1]); add_subject(db, sys.argv[2]); db.close()"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, db_url, f"C{i}"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    with open_database(db_url) as db, db.session() as s:
+        assert sorted(s.scalars(select(Subject.code))) == ["C0", "C1", "C2"]
+        assert s.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
 
 
 @pytest.mark.slow

@@ -220,10 +220,14 @@ def step_lengths(
     i1 = np.minimum(np.searchsorted(t, t1, side="right"), t.size)
     ok = (t1 - t0 >= p.min_step_s) & (t1 - t0 <= p.max_step_s) & (i1 - i0 >= 2)
     ok &= np.isin(sides[1:], ("left", "right")) & (sides[1:] != sides[:-1])
-    h = np.full(t0.size, np.nan)
-    for k in np.flatnonzero(ok):
-        seg = d[i0[k] : i1[k]]
-        h[k] = float(seg.max() - seg.min())
+    # Range per step in one pass: reduceat over the interleaved step bounds (a padded
+    # sentinel makes the last bound a valid index; only steps with >= 2 samples are used).
+    bounds = np.empty(2 * t0.size, dtype=np.intp)
+    bounds[0::2], bounds[1::2] = np.minimum(i0, d.size), np.minimum(i1, d.size)
+    padded = np.append(d, 0.0)
+    hi = np.maximum.reduceat(padded, bounds)[0::2]
+    lo = np.minimum.reduceat(padded, bounds)[0::2]
+    h = np.where(ok, hi - lo, np.nan)
     arg = np.clip(2.0 * leg_length * h - h * h, 0.0, None)
     length = p.step_length_factor * 2.0 * np.sqrt(arg) - p.step_length_offset_m
     length = np.where(np.isfinite(h), np.maximum(length, MIN_STEP_LENGTH_M), np.nan)

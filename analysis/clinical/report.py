@@ -58,7 +58,7 @@ def _lines(doc: dict[str, Any]) -> tuple[list[str], str, str]:
                  + (": " + "; ".join(doc["findings"]) if doc["findings"] else "")]
         return lines, "bad" if pos else "ok", f"{doc['criterion']} - {doc['criterion_source']}"
     if kind == "sts":
-        lines = [f"{doc['total_s']:.1f} s for {doc['reps']} rises; rises every "
+        lines = [f"{doc['total_s']:.1f} s for {doc['reps']} rises; time between rises "
                  + ", ".join(f"{t:.1f}" for t in doc["rep_times_s"]) + " s",
                  f"Peak forward lean {_deg(doc['peak_forward_lean_deg'])}; favours: "
                  f"{doc['favoured_side']} (mean shift {_deg(doc['mean_shift_deg'])})"]
@@ -116,5 +116,20 @@ def html_section(tests: list[dict[str, Any]], exercises: list[dict[str, Any]]) -
             if src:
                 body += f'<p class="src">{escape(src)}</p>'
             parts.append(f'<div class="card {cls}"><h3>{escape(name)}</h3>{body}</div>')
+        if title == "Clinical tests":
+            parts.append(_sides_card(docs))
     parts.append("</section>")
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
+
+
+def _sides_card(tests: list[dict[str, Any]]) -> str:
+    """Left against right of the single-leg stances ("" unless both sides are valid)."""
+    sls = {d["stance_side"]: d for d in tests if d.get("kind") == "sls" and d.get("valid")}
+    if set(sls) != {"left", "right"}:
+        return ""
+    left, right = sls["left"], sls["right"]
+    line = (f"Drop of the unsupported side: {_deg(left['drop_deg'])} standing on the left, "
+            f"{_deg(right['drop_deg'])} on the right; held {_s(left['hold_s'])} and "
+            f"{_s(right['hold_s'])}")
+    return (f'<div class="card ok"><h3>Single-leg stance: left against right</h3>'
+            f"<p>{escape(line)}</p></div>")

@@ -186,6 +186,7 @@ def test_marked_session_json_and_html():
     assert left["trendelenburg"] == "positive" and left["side"] == "left"
     html = html_section(doc["tests"], doc["exercises"])
     assert "Trendelenburg POSITIVE" in html and "Bohannon" in html
+    assert "left against right" in html
     bad = analyze_sit_to_stand(sig.window(0, 5)).to_json()
     assert "No result" in html_section([bad], [])
     import json

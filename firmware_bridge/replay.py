@@ -19,6 +19,7 @@ import numpy as np
 
 from firmware_bridge.source import Batch, SourceStatus, State
 from recordings.data import Recording
+from recordings.units import DEG_TO_RAD, G_MPS2
 
 
 class ReplaySource:
@@ -128,9 +129,7 @@ class ReplaySource:
         rec = self.recording
         played_to = rec.time_s[self._next - 1] if self._next else -np.inf
         lost = sum(g.lost_samples for g in rec.gaps if g.end_s <= played_to)
-        stated = rec.meta.get("device")
-        device = dict(stated) if isinstance(stated, dict) else {"name": str(stated or "replay")}
-        device.setdefault("rate_hz", rec.rate_hz)
+        device = replayed_device(rec)
         return SourceStatus(
             state=self._state,
             rate_hz=rec.rate_hz if self._state is State.STREAMING else 0.0,
@@ -138,3 +137,27 @@ class ReplaySource:
             lost_samples=lost,
             device=device,
         )
+
+
+def replayed_device(rec: Recording) -> dict[str, object]:
+    """What a source would have said about the device that made ``rec`` (its header)."""
+    meta = rec.meta
+    stated = meta.get("device")
+    device: dict[str, object] = (
+        dict(stated) if isinstance(stated, dict) else {"name": str(stated or "replay")}
+    )
+    device["rate_hz"] = rec.rate_hz
+    for key in ("profile", "firmware", "timing", "sensor_kind", "limitations", "clock_sync"):
+        if meta.get(key):
+            device[key] = meta[key]
+    ranges = meta.get("ranges")
+    if isinstance(ranges, dict):
+        acc_g, gyr_dps = ranges.get("acc_g"), ranges.get("gyr_dps")
+        if acc_g is None and ranges.get("acc_mps2") is not None:
+            acc_g = float(ranges["acc_mps2"]) / G_MPS2
+        if gyr_dps is None and ranges.get("gyr_rps") is not None:
+            gyr_dps = float(ranges["gyr_rps"]) / DEG_TO_RAD
+        device["acc_range_g"], device["gyr_range_dps"] = acc_g, gyr_dps
+    if rec.gyr_rps is None:
+        device["channels"] = ["acc"]
+    return device

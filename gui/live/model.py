@@ -29,8 +29,9 @@ from analysis.calibration import Calibration, mount_preset
 from analysis.guided_calibration import GuidedStatus
 from analysis.hiphike import HipHikeEpisode
 from analysis.pipeline.live import LivePipeline
+from firmware_bridge.sink import clock_drift_ppm, recording_meta
 from firmware_bridge.source import Batch, SampleSource, SourceStatus, State
-from gui.live.recording import LiveRecording, device_meta
+from gui.live.recording import LiveRecording
 from gui.live.ring import RingBuffer
 from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
 from gui.live.thin import MinMaxTrace
@@ -239,7 +240,7 @@ class LiveModel:
         if rec is None:
             return None
         try:
-            rec.close(self.status)
+            rec.close(self.status, clock_drift_ppm(self.source))
         except (OSError, ValueError) as exc:  # e.g. the disk filled up at the last write
             self.recording_error = f"recording not closed cleanly: {exc}"
             rec.abandon()
@@ -277,7 +278,7 @@ class LiveModel:
                                          "lat": (np.float64, np.nan), "act": (np.int8, -1),
                                          "brk": (np.bool_, False)})
             # The limits of the recording's readers: the ranges its header will state.
-            ranges = device_meta(self.status)["ranges"]
+            ranges = recording_meta(self.status, {})["ranges"]
             self.pipeline = LivePipeline(b.rate_hz, self._calibration,
                                          hip_hike_params=self.settings.hip_hike_params(),
                                          meta={"ranges": ranges})

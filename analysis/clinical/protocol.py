@@ -74,9 +74,10 @@ def signals_from_imu(
     """Calibrated :class:`Signals` of a whole recording (offline orientation)."""
     acc = np.asarray(acc_mps2, dtype=float)
     gyr = None if gyr_rps is None else np.asarray(gyr_rps, dtype=float)
-    q = estimate_quat_wxyz(acc, gyr, rate_hz, offline=True)
+    t = np.asarray(time_s, dtype=float)
+    q = estimate_quat_wxyz(acc, gyr, rate_hz, offline=True, time_s=t)  # gaps bridged
     ant, lat = pelvic_tilt_deg(q, calibration)
-    return Signals(np.asarray(time_s, dtype=float), ant, lat, calibration.to_pelvis(acc),
+    return Signals(t, ant, lat, calibration.to_pelvis(acc),
                    None if gyr is None else calibration.to_pelvis(gyr), float(rate_hz))
 
 

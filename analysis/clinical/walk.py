@@ -17,7 +17,7 @@ from analysis.clinical.signals import FloatArray, Outcome, Signals, State
 from analysis.gait import detect_gait
 from analysis.gait.spatial import bout_spatial, leg_length_m, step_lengths, vertical_displacement_m
 from analysis.gait.strides import pelvis_stride_metrics
-from analysis.motion import GRAVITY_MPS2
+from analysis.motion import GRAVITY_MPS2, still_mask
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +31,9 @@ class WalkParams:
     duration_s : float or None
         Timed test (e.g. 120 for the 2-minute walk); None: a distance test ending when the
         person stops.
+    stop_still_s : float
+        A distance test ends by itself (live) once the person has stood still this long
+        after walking.
     leg_length_m : float or None
         For the walking speed (:func:`analysis.gait.spatial.leg_length_m`'s default when
         None).
@@ -39,6 +42,16 @@ class WalkParams:
     min_steps: int = 8
     duration_s: float | None = None
     leg_length_m: float | None = None
+    stop_still_s: float = 2.0
+
+
+def _stopped_walking(sig: Signals, p: WalkParams) -> bool:
+    """A distance test is over: the person moved for a while and now stands still."""
+    if p.duration_s is not None or sig.duration_s < p.stop_still_s + 3.0:
+        return False
+    still = still_mask(sig.acc_p_mps2, sig.gyr_p_rps, sig.rate_hz)
+    tail = int(p.stop_still_s * sig.rate_hz)
+    return bool(still[-tail:].all() and (~still).sum() >= 3.0 * sig.rate_hz)
 
 
 def _spatial(sig: Signals, ic_s: FloatArray, ic_side: np.ndarray, *,
@@ -75,7 +88,8 @@ def analyze_walk(sig: Signals, params: WalkParams | None = None, *, final: bool 
     if p.duration_s is not None and sig.duration_s < p.duration_s and not final:
         return Outcome(kind, State.RUNNING, f"Walk: {p.duration_s - sig.duration_s:.0f} s",
                        feedback={"elapsed_s": sig.duration_s})
-    if not final:  # steps are counted at the end (the live screen shows the time)
+    if not final and not _stopped_walking(sig, p):
+        # Steps are counted at the end (the live screen shows the time).
         return Outcome(kind, State.RUNNING, "Walk at your usual pace",
                        feedback={"elapsed_s": sig.duration_s})
     if sig.n < int(2 * sig.rate_hz):

@@ -112,3 +112,13 @@ def test_spec_checks():
         ClinicSpec(kind="sls")
     with pytest.raises(ValueError):
         ClinicSpec(kind="jump")
+
+
+def test_walk_test_stops_by_itself_when_the_person_stands_still():
+    session = simulate_clinical(demo_script("walk"), seed=11)  # stand 4, walk 24, stand 4
+    model = _model(ClinicSpec(kind="walk"), session)
+    views = _feed(model, session, chunk=10)
+    assert model.step is Step.RESULT  # without stop(): ended from the signal
+    end = next(t for t, v in views if v.step is Step.RESULT)
+    assert 28 + 2 <= end <= 32
+    assert abs(model.outcome.result["cadence_spm"] - 104) < 5

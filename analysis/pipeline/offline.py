@@ -23,6 +23,8 @@ from threadpoolctl import threadpool_limits
 from analysis.activity import ActivityResult
 from analysis.calibration import Calibration
 from analysis.checks import check_standing_tilt_deg, checked_recording
+from analysis.gait.cycle import cycles_json, stride_cycles
+from analysis.gait.spatial import leg_length_m
 from analysis.hiphike import HipHikeParams, hip_hike_labels
 from analysis.orientation import estimate_quat_wxyz
 from analysis.pipeline import tasks
@@ -33,9 +35,11 @@ from analysis.pipeline.stages import (
     GaitEvents,
     activity_and_gait,
     calibrate,
-    hip_hikes_and_swings,
+    clinical_results,
+    gait_patterns,
     input_notes,
     session_turns,
+    spatial_of_bouts,
     stride_table,
 )
 from analysis.pipeline.workers import SharedArrays, make_pool, share_work
@@ -259,9 +263,22 @@ def assemble(
     strides = stride_table(rec.time_s, anterior, lateral, ic_t, ic_side)
     report(0.85, "hip-hiking")
     turns = session_turns(rec, q)
-    episodes, swings, suppressed = hip_hikes_and_swings(
-        rec.time_s, lateral, act.labels, ic_t, ic_side, params.hip_hike, turns
+    patterns = gait_patterns(
+        rec.time_s, lateral, act.labels, ic_t, ic_side, params.hip_hike, params.drop, turns
     )
+    episodes = patterns.episodes
+    turn_spans = [(tn["start_s"], tn["end_s"]) for tn in turns]
+    cycles = stride_cycles(rec.time_s, lateral, anterior, ic_t, ic_side, exclude=turn_spans)
+    bout_spans = [(b["start_s"], b["end_s"]) for b in gait.bouts]
+    report(0.92, "walking speed")
+    spatial = spatial_of_bouts(
+        rec, q, gait, leg_length_m=_leg_length(params, rec.meta, notes), height_m=None,
+        params=params.spatial,
+    )  # fmt: skip
+    bouts = [
+        {**b, **{k: sp[k] for k in ("walking_speed_mps", "stride_length_m")}}
+        for b, sp in zip(gait.bouts, spatial, strict=True)
+    ]
     result = SessionResult(
         source=source,
         meta=dict(rec.meta),
@@ -282,18 +299,44 @@ def assemble(
             for t, s, c in zip(ic_t, ic_side, ic_conf, strict=True)
         ],
         strides=strides,
-        swings=swings,
-        bouts=gait.bouts,
+        swings=patterns.swings,
+        bouts=bouts,
         episodes=[e.to_dict() for e in episodes],
         hip_hike_params=params.hip_hike,
         notes=notes,
-        hip_hike_suppressed=suppressed,
+        hip_hike_suppressed=patterns.suppressed,
         turns=turns,
+        pelvic_drops=[d.to_dict() for d in patterns.drops],
+        drop_params=params.drop,
+        cycles=cycles_json(cycles, bout_spans) if len(cycles) else None,
+        clinical=clinical_results(rec, calibration, anterior, lateral, notes),
         _ic_time_s=ic_t,
         _ic_side=ic_side,
     )
     report(1.0, "done")
     return result
+
+
+def _leg_length(params: SessionParams, meta: dict[str, Any], notes: list[str]) -> float:
+    """The spatial model's leg length: given, else the recording's, else the default.
+
+    Raises
+    ------
+    ValueError
+        An implausible leg length or height was given (the recording's own is noted and
+        replaced by the default instead).
+    """
+    if params.leg_length_m is not None or params.height_m is not None:
+        return leg_length_m(params.leg_length_m, params.height_m)
+    given = meta.get("subject")
+    subject: dict[str, Any] = given if isinstance(given, dict) else {}
+    stated = {k: meta.get(k, subject.get(k)) for k in ("leg_length_m", "height_m")}
+    try:
+        return leg_length_m(*(None if v is None else float(v) for v in stated.values()))
+    except (TypeError, ValueError) as exc:
+        notes.append(f"the recording's leg length/height is not usable ({exc}); "
+                     "walking speed uses the default leg length")  # fmt: skip
+        return leg_length_m()
 
 
 def analyze(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analysis.calibration import Calibration
+from analysis.gait.spatial import SpatialParams
 from analysis.hiphike import HipHikeParams
+from analysis.hiphike.params import PelvicDropParams
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +22,13 @@ class SessionParams:
         Absolute anterior tilt of the neutral standing posture, if a clinician measured it.
     hip_hike : HipHikeParams
         Hip-hike thresholds.
+    drop : PelvicDropParams
+        Pelvic-drop (Trendelenburg gait) thresholds.
+    spatial : SpatialParams
+        Step length and walking speed model.
+    leg_length_m, height_m : float or None
+        The wearer's leg length or body height for the spatial model (else the
+        recording's ``leg_length_m``/``height_m`` metadata, else a documented default).
     workers : int or None
         Processes to use (None: every usable core for sessions of at least
         ``parallel_min_s``; 1: this process only).
@@ -39,6 +48,10 @@ class SessionParams:
     calibration: Calibration | None = None
     standing_tilt_deg: float | None = None
     hip_hike: HipHikeParams = field(default_factory=HipHikeParams)
+    drop: PelvicDropParams = field(default_factory=PelvicDropParams)
+    spatial: SpatialParams = field(default_factory=SpatialParams)
+    leg_length_m: float | None = None
+    height_m: float | None = None
     workers: int | None = None
     parallel_min_s: float = 30 * 60.0
     part_s: float = 3600.0

@@ -17,14 +17,15 @@ from numpy.typing import NDArray
 
 from analysis.calibration import Calibration
 from analysis.hiphike import HipHikeParams, hip_hike_labels
+from analysis.hiphike.params import PelvicDropParams
 from analysis.labels import ACTIVITY_LABELS, Activity, Codes, Side, activity_names, side_names
-from analysis.pipeline.stages import hip_hikes_and_swings, num
+from analysis.pipeline.stages import gait_patterns, num
 from recordings import Gap
 
 FloatArray = NDArray[np.float64]
 FORMAT = "pelviscope.analysis/1"
 #: Bump when results change for the same input (invalidates the review window's cache).
-ANALYSIS_VERSION = "5"
+ANALYSIS_VERSION = "6"
 #: Activity words in code order (:class:`analysis.labels.Activity`).
 ACTIVITIES = ACTIVITY_LABELS
 Progress = Callable[[float, str], None]
@@ -78,6 +79,15 @@ class SessionResult:
     hip_hike_suppressed: dict[str, int] = field(default_factory=dict)
     #: ``{"start_s", "end_s", "angle_deg"}`` per turn, + = left (:mod:`analysis.gait.turns`).
     turns: list[dict[str, float]] = field(default_factory=list)
+    #: Excessive pelvic drop episodes (``PelvicDropEpisode.to_dict()``), in time order.
+    pelvic_drops: list[dict[str, Any]] = field(default_factory=list)
+    drop_params: PelvicDropParams = field(default_factory=PelvicDropParams)
+    #: Gait-cycle curves per side (``analysis.gait.cycle.cycles_json``), None without strides.
+    cycles: dict[str, Any] | None = None
+    #: Marked guided tests and exercises: ``{"tests": [...], "exercises": [...]}``.
+    clinical: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"tests": [], "exercises": []}
+    )
     _ic_time_s: FloatArray = field(default_factory=lambda: np.empty(0))
     _ic_side: NDArray[np.str_] = field(default_factory=lambda: np.empty(0, dtype="<U7"))
 
@@ -111,6 +121,8 @@ class SessionResult:
         )
         return {
             "cadence_spm": num(cadence),
+            "walking_speed_mps": _weighted(self.bouts, "walking_speed_mps"),
+            "stride_length_m": _weighted(self.bouts, "stride_length_m"),
             # Complete strides (two steps each); the stride table has one per contact.
             "strides": sum(max(0, (b["n_steps"] - 1) // 2) for b in self.bouts),
             "obliquity_rom_deg": num(s["obliquity_rom_deg"].median()) if len(s) else None,
@@ -119,6 +131,7 @@ class SessionResult:
             "bouts": self.bouts,
             "left_swing_elevation_deg": self._swing_median("left"),
             "right_swing_elevation_deg": self._swing_median("right"),
+            "cycles": self.cycles,
         }
 
     def _swing_median(self, side: str) -> float | None:
@@ -156,28 +169,45 @@ class SessionResult:
 
     def redetect(self, params: HipHikeParams) -> SessionResult:
         """Re-run only the hip-hike detection with new thresholds (fast)."""
-        episodes, swings, suppressed = hip_hikes_and_swings(
+        return self.redetect_patterns(params, self.drop_params)
+
+    def redetect_patterns(
+        self, params: HipHikeParams, drop_params: PelvicDropParams
+    ) -> SessionResult:
+        """Re-run the hip-hike and pelvic-drop detection with new thresholds (fast)."""
+        g = gait_patterns(
             self.time_s,
             self.lateral_tilt_deg,
             self.activity,
             self._ic_time_s,
             self._ic_side,
             params,
+            drop_params,
             self.turns,
         )
-        labels = hip_hike_labels(self.time_s, episodes)
         return _replace(
             self,
-            episodes=[e.to_dict() for e in episodes],
-            hip_hike=labels,
+            episodes=[e.to_dict() for e in g.episodes],
+            hip_hike=hip_hike_labels(self.time_s, g.episodes),
             hip_hike_params=params,
-            swings=swings,
-            hip_hike_suppressed=suppressed,
+            swings=g.swings,
+            hip_hike_suppressed=g.suppressed,
+            pelvic_drops=[d.to_dict() for d in g.drops],
+            drop_params=drop_params,
         )
 
 
 def _replace(result: SessionResult, **changes: Any) -> SessionResult:
     return replace(result, **changes)
+
+
+def _weighted(bouts: list[dict[str, Any]], key: str) -> float | None:
+    """``key`` over the bouts that have it, weighted by their steps (None if none has)."""
+    pairs = [(b.get(key), b["n_steps"]) for b in bouts]
+    pairs = [(v, n) for v, n in pairs if v is not None and np.isfinite(v) and n > 0]
+    if not pairs:
+        return None
+    return num(float(np.average([v for v, _ in pairs], weights=[n for _, n in pairs])))
 
 
 def _stats(x: FloatArray) -> dict[str, float | None]:

@@ -47,7 +47,11 @@ def document(result: SessionResult) -> dict[str, Any]:
         "hip_hike_episodes": result.episodes,
         "hip_hike_params": result.hip_hike_params.to_dict(),
         "hip_hike_suppressed": result.hip_hike_suppressed,
+        "pelvic_drop_episodes": result.pelvic_drops,
+        "pelvic_drop_params": result.drop_params.to_dict(),
         "turns": result.turns,
+        "tests": result.clinical.get("tests", []),
+        "exercises": result.clinical.get("exercises", []),
         "summary": result.summary(),
         "notes": result.notes,
     }

@@ -25,9 +25,14 @@ from analysis.calibration import (
     calibrate_auto,
     rotation_from_up_and_anterior,
 )
+from analysis.clinical import LABELS as CLINICAL_LABELS
+from analysis.clinical import Person, Signals, analyze_marked
 from analysis.gait import GaitResult, detect_gait, pelvis_stride_metrics
+from analysis.gait.spatial import SpatialParams, spatial_gait
 from analysis.gait.turns import detect_turns, yaw_rate_dps
 from analysis.hiphike import HipHikeEpisode, HipHikeParams, analyze_hip_hikes
+from analysis.hiphike.drop import PelvicDropEpisode, detect_pelvic_drops
+from analysis.hiphike.params import PelvicDropParams
 from analysis.labels import Activity, Codes
 from recordings import Recording
 
@@ -239,6 +244,45 @@ def stride_table(
     )
 
 
+@dataclass
+class GaitPatterns:
+    """Hip-hike and pelvic-drop episodes of a session, and the steps they were judged on."""
+
+    episodes: list[HipHikeEpisode]
+    swings: pd.DataFrame
+    suppressed: dict[str, int]
+    drops: list[PelvicDropEpisode]
+
+
+def gait_patterns(
+    time_s: FloatArray,
+    lateral_tilt_deg: FloatArray,
+    activity: Codes,
+    ic_time_s: FloatArray,
+    ic_side: NDArray[np.str_],
+    params: HipHikeParams,
+    drop_params: PelvicDropParams,
+    turns: list[dict[str, float]] | None = None,
+) -> GaitPatterns:
+    """Hip-hikes (static and gait) and pelvic drops from one evaluation of the steps.
+
+    Both gait patterns read the same per-step swing obliquity (the swing side's height
+    against its stride's mean); strides overlapping a turn are left out of both.
+    """
+    spans = [(t["start_s"], t["end_s"]) for t in turns or ()]
+    episodes, steps, suppressed = analyze_hip_hikes(
+        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params, turns=spans
+    )
+    rows = [
+        (0.5 * (st.start_s + st.end_s), st.swing_side, st.elevation_deg)
+        for st in steps
+        if st.valid and np.isfinite(st.elevation_deg)
+    ]
+    swings = pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
+    drops = detect_pelvic_drops(steps, drop_params, turns=spans)
+    return GaitPatterns(episodes, swings, suppressed, drops)
+
+
 def hip_hikes_and_swings(
     time_s: FloatArray,
     lateral_tilt_deg: FloatArray,
@@ -256,17 +300,38 @@ def hip_hikes_and_swings(
     out. The suppressed flags are counted by reason (JSON ``hip_hike_suppressed``).
     Gait strides overlapping one of ``turns`` (``{"start_s", "end_s", ...}``) are left out.
     """
-    spans = [(t["start_s"], t["end_s"]) for t in turns or ()]
-    episodes, steps, suppressed = analyze_hip_hikes(
-        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params, turns=spans
+    g = gait_patterns(
+        time_s, lateral_tilt_deg, activity, ic_time_s, ic_side, params, PelvicDropParams(), turns
     )
-    rows = [
-        (0.5 * (st.start_s + st.end_s), st.swing_side, st.elevation_deg)
-        for st in steps
-        if st.valid and np.isfinite(st.elevation_deg)
-    ]
-    swings = pd.DataFrame(rows, columns=["time_s", "swing_side", "elevation_deg"])
-    return episodes, swings, suppressed
+    return g.episodes, g.swings, g.suppressed
+
+
+def clinical_results(
+    rec: Recording,
+    calibration: Calibration | None,
+    anterior: FloatArray,
+    lateral: FloatArray,
+    notes: list[str],
+) -> dict[str, list[dict[str, Any]]]:
+    """The guided tests and exercises marked in the recording (``tests``, ``exercises``).
+
+    A recording made in the clinic screen (or marked by hand) holds markers named after
+    :data:`analysis.clinical.LABELS`; each marked span is analysed as that test. Nothing
+    without a calibration (every test reads calibrated tilt).
+    """
+    marked = [(m.time_s, m.label) for m in rec.markers]
+    if not any(label in CLINICAL_LABELS for _, label in marked):
+        return {"tests": [], "exercises": []}
+    if calibration is None:
+        notes.append("the marked clinical tests need a calibration: not analysed")
+        return {"tests": [], "exercises": []}
+    sig = Signals(
+        rec.time_s, anterior, lateral, calibration.to_pelvis(rec.acc_mps2),
+        None if rec.gyr_rps is None else calibration.to_pelvis(rec.gyr_rps), rec.rate_hz,
+    )  # fmt: skip
+    age = rec.meta.get("age_years")
+    person = Person(age_years=float(age) if isinstance(age, int | float) else None)
+    return analyze_marked(sig, marked, person)
 
 
 def session_turns(rec: Recording, q: FloatArray) -> list[dict[str, float]]:
@@ -275,3 +340,37 @@ def session_turns(rec: Recording, q: FloatArray) -> list[dict[str, float]]:
         return []
     yaw = yaw_rate_dps(quat.up_in_sensor(q), rec.gyr_rps)
     return detect_turns(rec.time_s, yaw, rate_hz=rec.rate_hz)
+
+
+def spatial_of_bouts(
+    rec: Recording,
+    q: FloatArray,
+    gait: GaitEvents,
+    *,
+    leg_length_m: float | None,
+    height_m: float | None,
+    params: SpatialParams,
+) -> list[dict[str, Any]]:
+    """Walking speed and stride length of each bout (:func:`analysis.gait.spatial.spatial_gait`).
+
+    Each bout is processed on its own samples plus ``_SPATIAL_MARGIN_S`` either side, so a
+    day costs what its walking costs.
+    """
+    out = []
+    t = rec.time_s
+    for bout in gait.bouts:
+        b0, b1 = float(bout["start_s"]), float(bout["end_s"])
+        i0 = int(np.searchsorted(t, b0 - _SPATIAL_MARGIN_S))
+        i1 = int(np.searchsorted(t, b1 + _SPATIAL_MARGIN_S))
+        k = (gait.ic_time_s >= t[i0]) & (gait.ic_time_s < t[max(i0, i1 - 1)])
+        _, per_bout = spatial_gait(
+            t[i0:i1], rec.acc_mps2[i0:i1], q[i0:i1], rec.rate_hz,
+            gait.ic_time_s[k], gait.ic_side[k], [(b0, b1)],
+            leg_length=leg_length_m, height_m=height_m, params=params,
+        )  # fmt: skip
+        out.append(per_bout[0])
+    return out
+
+
+#: Samples either side of a bout for its vertical displacement (the filters settle).
+_SPATIAL_MARGIN_S = 3.0

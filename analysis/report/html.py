@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analysis.clinical import html_section as clinical_html
 from analysis.report.gait import gait_section_html, shade_drops
 from analysis.report.svg import ACTIVITY_COLOURS, DROP_COLOUR, SIDE_COLOURS, Chart
 
@@ -313,10 +314,17 @@ def render_html(
     spatial_bouts : sequence of dict, optional
         Walking speed and stride length per bout.
 
-    Without any of the three the gait section is as before (no drop/cycle/speed part).
+    Each defaults to the result's own (``result.pelvic_drops``, ``result.cycles``, the
+    bouts' speed and stride length).
     """
+    if pelvic_drops is None:
+        pelvic_drops = result.pelvic_drops
+    if gait_cycles is None:
+        gait_cycles = result.cycles
+    if spatial_bouts is None:
+        spatial_bouts = [b for b in result.bouts if b.get("walking_speed_mps") is not None]
     drops = list(pelvic_drops or ())
-    clinical = pelvic_drops is not None or gait_cycles is not None or bool(spatial_bouts)
+    clinical = bool(result.bouts) or gait_cycles is not None or bool(drops)
     meta = result.meta
     cal = result.calibration
     summary = result.summary()
@@ -447,6 +455,7 @@ def render_html(
         else "",
         _stride_charts(result),
         gait_section_html(gait_cycles, drops, spatial_bouts or ()) if clinical else "",
+        clinical_html(result.clinical.get("tests", []), result.clinical.get("exercises", [])),
         "<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in result.notes) + "</ul>"
         if result.notes
         else "",

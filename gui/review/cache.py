@@ -70,6 +70,7 @@ import pandas as pd
 
 from analysis.calibration import Calibration, CalibrationQuality
 from analysis.hiphike import HipHikeParams
+from analysis.hiphike.params import PelvicDropParams
 from analysis.labels import SIDE_LABELS, Side
 from analysis.session import ACTIVITIES, ANALYSIS_VERSION, SessionResult
 from recordings import Gap, Marker
@@ -80,7 +81,7 @@ CACHE_SUFFIX = ".pscache"
 #: ``hip_hike_suppressed`` and every episode its ``confidence`` and ``reason`` (a /4 cache
 #: would open without the suppressed counts: it is stale, re-analysed quietly). /6: it holds
 #: ``turns`` (a /5 cache would open without them).
-FORMAT = "pelviscope.review-cache/6"
+FORMAT = "pelviscope.review-cache/7"
 #: First bytes of a cache file (16 bytes); the HMAC-SHA256 (32 bytes) follows.
 MAGIC = b"pelviscope-rc/3\n"
 KEY_NAME = "review-cache.key"
@@ -423,6 +424,10 @@ def save(
         "hip_hike_params": result.hip_hike_params.to_dict(),
         "hip_hike_suppressed": result.hip_hike_suppressed,
         "turns": result.turns,
+        "pelvic_drops": result.pelvic_drops,
+        "drop_params": result.drop_params.to_dict(),
+        "cycles": result.cycles,
+        "clinical": result.clinical,
         "notes": result.notes,
         "strides_columns": list(result.strides.columns),
         "swings_columns": list(result.swings.columns),
@@ -654,6 +659,16 @@ def _turns(turns: Any) -> list[dict[str, float]]:
     return out
 
 
+def _clinical(doc: Any) -> dict[str, list[dict[str, Any]]]:
+    """The ``tests``/``exercises`` lists of a cached result, checked."""
+    if not isinstance(doc, dict) or set(doc) != {"tests", "exercises"}:
+        raise CacheDiscarded("clinical is not {tests, exercises}")
+    for key, items in doc.items():
+        if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
+            raise CacheDiscarded(f"clinical {key} is not a list of objects")
+    return doc
+
+
 def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
     time_s = _array(npz, "time_s", "f", 1)
     n = len(time_s)
@@ -677,6 +692,12 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
     for e in doc["episodes"]:
         _check_episode(e)
     suppressed = _suppressed(doc.get("hip_hike_suppressed"))
+    if not isinstance(doc.get("pelvic_drops"), list) or not all(
+        isinstance(d, dict) for d in doc["pelvic_drops"]
+    ):
+        raise CacheDiscarded("pelvic_drops is not a list of objects")
+    if not (doc.get("cycles") is None or isinstance(doc["cycles"], dict)):
+        raise CacheDiscarded("cycles is not an object")
     turns = _turns(doc.get("turns"))
     extra = doc.get("extra", {})
     if not isinstance(extra, dict):
@@ -709,6 +730,10 @@ def _rebuild(npz: Any, doc: dict[str, Any]) -> Cached:
         notes=[str(x) for x in doc["notes"]],
         hip_hike_suppressed=suppressed,
         turns=turns,
+        pelvic_drops=doc["pelvic_drops"],
+        drop_params=PelvicDropParams.from_dict(doc["drop_params"]),
+        cycles=doc["cycles"],
+        clinical=_clinical(doc.get("clinical")),
         _ic_time_s=ic_time_s,
         _ic_side=ic_side,
     )

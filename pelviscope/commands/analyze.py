@@ -31,7 +31,7 @@ from pelviscope.cli import (
 if TYPE_CHECKING:  # the analysis is imported when a command runs, not at start-up
     from analysis.calibration import Calibration
     from analysis.hiphike import HipHikeParams
-    from analysis.session import Progress, SessionResult
+    from analysis.session import Progress, SessionParams, SessionResult
     from pelviscope.cohort.batch import Unit
 
 INPUT_SUFFIXES = {".psrec", ".csv", ".txt", ".cwa", ".bin"}
@@ -41,6 +41,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Add this sub-command's arguments."""
     from analysis.checks import MAX_STANDING_TILT_DEG
     from analysis.hiphike import HipHikeParams
+    from analysis.hiphike.params import PelvicDropParams
 
     parser.add_argument(
         "inputs", nargs="+", type=Path, metavar="INPUT", help="recording(s), CSV(s) or folder(s)"
@@ -111,6 +112,25 @@ def register(parser: argparse.ArgumentParser) -> None:
             metavar="X",
             help=f"(default {f.default})",
         )
+    drop = parser.add_argument_group("pelvic-drop thresholds")
+    for f in _tunable_fields(PelvicDropParams):
+        drop.add_argument(
+            f"--drop-{f.name.replace('_', '-')}",
+            dest=f"drop_{f.name}",
+            type=int if isinstance(f.default, int) else number_in(),
+            default=None,
+            metavar="X",
+            help=f"(default {f.default})",
+        )
+    body = parser.add_argument_group("the wearer (walking speed and stride length)")
+    body.add_argument(
+        "--height-m", type=number_in(0.8, 2.5, what="a body height"), default=None,
+        help="body height, m (leg length = 0.53 x height; default: the recording's, else 1.70 m)",
+    )  # fmt: skip
+    body.add_argument(
+        "--leg-length-m", type=number_in(0.4, 1.4, what="a leg length"), default=None,
+        help="leg length (greater trochanter to floor), m; overrides --height-m",
+    )  # fmt: skip
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no summary on stdout, no warnings on stderr"
     )
@@ -129,6 +149,24 @@ def _hip_hike_params(args: argparse.Namespace) -> HipHikeParams:
         return HipHikeParams(**{k: v for k, v in changes.items() if v is not None})
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _session_params(args: argparse.Namespace) -> SessionParams:
+    """The options of this command that are not the hip-hike thresholds or the calibration."""
+    from analysis.hiphike.params import PelvicDropParams
+    from analysis.session import SessionParams
+
+    changes = {f.name: getattr(args, f"drop_{f.name}", None)
+               for f in _tunable_fields(PelvicDropParams)}  # fmt: skip
+    try:
+        drop = PelvicDropParams(**{k: v for k, v in changes.items() if v is not None})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return SessionParams(
+        drop=drop,
+        leg_length_m=getattr(args, "leg_length_m", None),
+        height_m=getattr(args, "height_m", None),
+    )
 
 
 def _calibration(args: argparse.Namespace) -> Calibration | None:
@@ -259,6 +297,7 @@ def _analyze_one(
         return analyze_recording(
             read_span(path, *span),
             source=str(path),
+            params=_session_params(args),
             calibration=calibration,
             standing_tilt_deg=args.standing_tilt_deg,
             hip_hike_params=params,
@@ -269,6 +308,7 @@ def _analyze_one(
         return analyze_recording(
             rec,
             source=str(path),
+            params=_session_params(args),
             calibration=calibration,
             standing_tilt_deg=args.standing_tilt_deg,
             hip_hike_params=params,
@@ -330,14 +370,24 @@ def _text_summary(result: SessionResult) -> str:
         lines.append(f"  {act:<10} {s['duration_s'] / 60:6.1f} min{tilt}")
     g = result.gait_summary()
     if g["steps"]:
+        speed = g["walking_speed_mps"]
         lines.append(
             f"  gait: {g['steps']} steps, cadence {_fmt(g['cadence_spm'], '.0f')} steps/min"
-        )
+            + ("" if speed is None else f", walking speed {speed:.2f} m/s, stride length "
+               f"{_fmt(g['stride_length_m'], '.2f')} m")
+        )  # fmt: skip
     lines.append(f"  hip-hike episodes: {len(result.episodes)}")
     for e in result.episodes:
         lines.append(
             f"    {e['side']:<5} {e['kind']:<6} {e['activity']:<9} "
             f"{e['start_s']:8.1f}-{e['end_s']:.1f} s  peak {_fmt(e['peak_deg'], '.1f')} deg"
+        )
+    if g["steps"]:
+        lines.append(f"  pelvic drop episodes (Trendelenburg gait): {len(result.pelvic_drops)}")
+    for d in result.pelvic_drops:
+        lines.append(
+            f"    {d['side']:<5} drops     {d['start_s']:8.1f}-{d['end_s']:.1f} s  "
+            f"peak {_fmt(d['peak_deg'], '.1f')} deg"
         )
     return "\n".join(lines)
 

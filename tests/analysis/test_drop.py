@@ -3,6 +3,8 @@ hikes, live == offline, parameters, real data (mobgap_lab)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -332,7 +334,7 @@ def test_no_drop_on_real_mobgap_walking():
 
 def test_report_shows_drops_and_gait_cycles(drop_runs):
     """The HTML report: drop table and findings, orange shading on the timelines, the
-    gait-cycle charts (the lead passes the documents; without them nothing changes)."""
+    gait-cycle charts (from the result, or documents passed explicitly)."""
     from analysis.gait.cycle import cycles_json, stride_cycles
     from analysis.report import render_html
     from analysis.report.svg import DROP_COLOUR
@@ -350,5 +352,7 @@ def test_report_shows_drops_and_gait_cycles(drop_runs):
     assert html.count(f'fill="{DROP_COLOUR}"') >= 2 * 2 * len(drops)  # bands + strips, 2 charts
     assert "Pelvic drop on the left" in html and "Pelvic drop on the right" in html
     assert "Obliquity over the gait cycle" in html and "normal" in html
-    plain = render_html(r)
-    assert "Pelvic drop" not in plain and DROP_COLOUR not in plain
+    # By default the report shows the result's own drops and cycles (the session pipeline's).
+    assert r.pelvic_drops and "<h2>Pelvic drop episodes</h2>" in render_html(r)
+    plain = render_html(dataclasses.replace(r, pelvic_drops=[], cycles=None))
+    assert "Pelvic drop on the" not in plain and f'fill="{DROP_COLOUR}"' not in plain

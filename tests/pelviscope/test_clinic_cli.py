@@ -59,3 +59,17 @@ def test_bad_usage_is_one_line_exit_2(marked, args, capsys):
 def test_missing_recording(tmp_path, capsys):
     assert main(["clinic", str(tmp_path / "missing.psrec"), "--markers"]) == 2
     assert "missing.psrec" in capsys.readouterr().err
+
+
+def test_analyze_reports_the_marked_tests_in_its_json_and_report(marked, tmp_path):
+    """``analyze`` of a recording with test markers: DESIGN section 4's ``tests`` key."""
+    path, items = marked
+    out, page = tmp_path / "a.json", tmp_path / "a.html"
+    assert main(["analyze", str(path), "--json", str(out), "--report", str(page), "-q"]) == 0
+    doc = json.loads(out.read_text())
+    tests = {(t["kind"], t.get("side")): t for t in doc["tests"]}
+    assert {("sls", "left"), ("sls", "right"), ("sts", None), ("standing", None)} <= set(tests)
+    left = tests[("sls", "left")]
+    assert abs(left["drop_deg"] - items["slsleft"]["drop_deg"]) <= 1.0
+    assert doc["exercises"] == []
+    assert "Clinical tests" in page.read_text()

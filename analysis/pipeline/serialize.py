@@ -1,13 +1,21 @@
-"""The ``analyze --json`` document (DESIGN section 4) of a :class:`SessionResult`."""
+"""A :class:`SessionResult` for files: the JSON (DESIGN section 4) and the CSV (section 3).
+
+The review cache stores the same result as signed arrays (``gui.review.cache``).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from recordings.json_safe import finite_json
 
 if TYPE_CHECKING:
     from analysis.pipeline.result import SessionResult
+
+
+def write_per_sample_csv(result: SessionResult, f: IO[str]) -> None:
+    """The per-sample table (DESIGN section 3) as CSV: 4 decimals, Unix line ends."""
+    result.per_sample.to_csv(f, index=False, float_format="%.4f", lineterminator="\n")
 
 
 def to_json(result: SessionResult) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from analysis.hiphike import HipHikeParams
 from analysis.hiphike import gait as hiphike_gait
 from analysis.hiphike import static as hiphike_static
 from analysis.orientation import estimate_quat_wxyz
+from analysis.pipeline.serialize import write_per_sample_csv
 from analysis.report import render_html
 from analysis.session import (
     SessionResult,
@@ -742,7 +743,7 @@ class ReviewModel(SessionView):
     def export_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """The per-sample table (DESIGN section 3)."""
         with atomic_output(path, overwrite=overwrite, mode="w") as f:
-            self.result.per_sample.to_csv(f, index=False, float_format="%.4f")
+            write_per_sample_csv(self.result, f)
 
     def export_episodes_csv(
         self, path: str | os.PathLike[str], *, overwrite: bool = False

@@ -321,20 +321,14 @@ def _writers(
     result: SessionResult, json_path: Path | None, csv_path: Path | None, report_path: Path | None
 ) -> list[tuple[Path, Callable[[IO[str]], object]]]:
     """The outputs asked for, each as (path, function writing it to a text file)."""
+    from analysis.pipeline.serialize import write_per_sample_csv
     from pelviscope.common import json_text
 
     jobs: list[tuple[Path, Callable[[IO[str]], object]]] = []
     if json_path:
         jobs.append((json_path, lambda f: f.write(json_text(result.to_json()))))
     if csv_path:
-        jobs.append(
-            (
-                csv_path,
-                lambda f: result.per_sample.to_csv(
-                    f, index=False, float_format="%.4f", lineterminator="\n"
-                ),
-            )
-        )
+        jobs.append((csv_path, lambda f: write_per_sample_csv(result, f)))
     if report_path:
 
         def html(f: IO[str]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,13 @@ class Calibration:
     standing_tilt_deg : float
         Absolute anterior tilt of the neutral posture if a clinician measured it; added
         to every anterior tilt (DESIGN ``--standing-tilt-deg``).
+    level_reference : str
+        What defines lateral tilt 0 (DESIGN "Level reference"): ``"standing"``,
+        ``"walking"``, ``"sitting"`` or ``"measured"``.
+    frontal_offset_deg : float
+        Lateral tilt of the neutral standing posture removed by the level reference
+        (already folded into ``sensor_to_pelvis_quat_wxyz``: a rotation about the
+        pelvis x axis); 0 for ``"standing"``.
     """
 
     sensor_to_pelvis_quat_wxyz: FloatArray
@@ -127,6 +134,8 @@ class Calibration:
     standing_span_s: tuple[float, float] | None = None
     walking_span_s: tuple[float, float] | None = None
     standing_tilt_deg: float = 0.0
+    level_reference: str = "standing"
+    frontal_offset_deg: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (saved calibrations, the ``calibration`` of analyze --json)."""
@@ -138,6 +147,8 @@ class Calibration:
             "standing_span_s": list(self.standing_span_s) if self.standing_span_s else None,
             "walking_span_s": list(self.walking_span_s) if self.walking_span_s else None,
             "standing_tilt_deg": self.standing_tilt_deg,
+            "level_reference": self.level_reference,
+            "frontal_offset_deg": self.frontal_offset_deg,
         }
 
     @classmethod
@@ -176,11 +187,17 @@ class Calibration:
                 f"standing_tilt_deg must be a finite angle within +-{MAX_STANDING_TILT_DEG:g} "
                 f"deg, got {tilt!r}"
             )
+        level = doc.get("level_reference", "standing")
+        offset = doc.get("frontal_offset_deg", 0.0)
+        if level not in LEVEL_REFERENCES or not _is_number(offset) or abs(offset) > 45:
+            level, offset = "standing", 0.0  # informative only: the quaternion holds it
         return cls(
             q / np.linalg.norm(q),
             "saved",
             _quality_from(doc.get("quality")),
             standing_tilt_deg=float(tilt),
+            level_reference=str(level),
+            frontal_offset_deg=float(offset),
         )
 
     def to_pelvis(self, vectors_s: FloatArray) -> FloatArray:
@@ -204,13 +221,37 @@ class Calibration:
                 f"standing tilt must be a finite angle within +-{MAX_STANDING_TILT_DEG:g} deg, "
                 f"got {standing_tilt_deg!r}"
             )
-        return Calibration(
-            self.sensor_to_pelvis_quat_wxyz,
-            self.method,
-            self.quality,
-            self.standing_span_s,
-            self.walking_span_s,
-            float(standing_tilt_deg),
+        return replace(self, standing_tilt_deg=float(standing_tilt_deg))
+
+    def with_frontal_offset(self, frontal_offset_deg: float, level_reference: str) -> Calibration:
+        """The same calibration with lateral tilt 0 moved by ``frontal_offset_deg``.
+
+        A posture that read ``frontal_offset_deg`` of lateral tilt reads 0 afterwards
+        (the pelvis frame turned about its x axis). Replaces any earlier offset.
+
+        Raises
+        ------
+        CalibrationError
+            Not a finite angle within +-45 deg, or an unknown level reference.
+        """
+        if not _is_number(frontal_offset_deg) or not abs(frontal_offset_deg) <= 45.0:
+            raise CalibrationError(
+                f"frontal offset must be a finite angle within +-45 deg, got {frontal_offset_deg!r}"
+            )
+        if level_reference not in LEVEL_REFERENCES:
+            raise CalibrationError(
+                f"unknown level reference {level_reference!r}: use one of "
+                + ", ".join(LEVEL_REFERENCES)
+            )
+        turn = float(frontal_offset_deg) - self.frontal_offset_deg
+        half = np.radians(turn) / 2.0
+        rx = np.array([np.cos(half), np.sin(half), 0.0, 0.0])
+        q = quat.normalize(quat.multiply(rx, self.sensor_to_pelvis_quat_wxyz)).reshape(4)
+        return replace(
+            self,
+            sensor_to_pelvis_quat_wxyz=q,
+            level_reference=level_reference,
+            frontal_offset_deg=float(frontal_offset_deg),
         )
 
 
@@ -252,6 +293,8 @@ def load_calibration(path: str | os.PathLike[str]) -> Calibration:
 _MAX_CALIBRATION_BYTES = 1_000_000
 #: Standing tilt beyond this (deg) is not a neutral standing posture (typically 0-20 deg).
 MAX_STANDING_TILT_DEG = 45.0
+#: What may define lateral tilt 0 (DESIGN section 2 "Level reference").
+LEVEL_REFERENCES = ("standing", "walking", "sitting", "measured")
 
 
 def _reject_constant(name: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from recordings.data import Gap, Recording
 from recordings.units import G_MPS2 as GRAVITY_MPS2
 from simulator.imu import ImuErrors, corrupt, packet_mask, sample_instants_s
 from simulator.scenario import Scenario
+from simulator.slip import Slip, mount_track, relative_angular_velocity_rps
 from simulator.smooth import FloatArray
 from simulator.trajectory import PelvisTrajectory
 
@@ -74,6 +76,9 @@ class Truth:
     segments: list[dict[str, Any]] = field(default_factory=list)
     sensor_biases: dict[str, list[float]] = field(default_factory=dict)
     device_clock_scale: float = 1.0
+    #: ``{"time_s", "angle_deg", "mount_quat_wxyz"}`` per sensor slip (true time; the
+    #: sensor -> pelvis rotation after it); ``mount_quat_wxyz`` above is the initial one.
+    mount_changes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The truth as a document shaped like ``analyze --json`` (DESIGN section 4).
@@ -92,6 +97,9 @@ class Truth:
             "steps": [
                 {"time_s": float(t) * k, "side": str(side), "event": "initial_contact"}
                 for t, side in zip(self.initial_contact_s, self.initial_contact_side, strict=True)
+            ],
+            "mount_changes": [
+                {"time_s": c["time_s"] * k, "angle_deg": c["angle_deg"]} for c in self.mount_changes
             ],
             "hip_hike_episodes": [
                 {
@@ -132,9 +140,15 @@ def _wxyz(rot: Rotation) -> FloatArray:
 
 
 def ideal_imu(
-    trajectory: PelvisTrajectory, true_time_s: FloatArray, mount: Rotation
+    trajectory: PelvisTrajectory,
+    true_time_s: FloatArray,
+    mount: Rotation,
+    slips: Sequence[Slip] = (),
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Error-free sensor signals at ``true_time_s``.
+
+    With ``slips`` the mount changes during the session (:mod:`simulator.slip`); the
+    sensor's own rotation on the body adds to its angular velocity.
 
     Returns
     -------
@@ -149,7 +163,12 @@ def ideal_imu(
     specific_force_e[:, 2] += GRAVITY_MPS2
     f_pelvis = np.einsum("nji,nj->ni", r_pelvis, specific_force_e)  # R^T f
     w_pelvis = trajectory.angular_velocity_pelvis_rps(true_time_s)
-    return f_pelvis @ m, w_pelvis @ m, r_pelvis  # (M^T v)^T = v^T M
+    if not slips:
+        return f_pelvis @ m, w_pelvis @ m, r_pelvis  # (M^T v)^T = v^T M
+    track = mount_track(mount, slips, true_time_s)
+    mt = track.as_matrix()
+    gyr = np.einsum("nji,nj->ni", mt, w_pelvis) + relative_angular_velocity_rps(track, true_time_s)
+    return np.einsum("nji,nj->ni", mt, f_pelvis), gyr, r_pelvis
 
 
 def simulate(
@@ -159,6 +178,7 @@ def simulate(
     mount: Rotation | NDArray[np.float64] | tuple[float, ...] | None = None,
     errors: ImuErrors | None = None,
     seed: int = 0,
+    slips: Sequence[Slip] = (),
 ) -> SimulatedSession:
     """Simulate a pelvis IMU session.
 
@@ -175,6 +195,9 @@ def simulate(
         Sensor error model; None uses the defaults (noise, bias, quantisation).
     seed : int
         Seed for the person's variability and the sensor errors.
+    slips : sequence of Slip
+        Moments the sensor moves on the body (:class:`simulator.slip.Slip`); the truth
+        lists them in ``mount_changes``.
 
     Returns
     -------
@@ -191,7 +214,7 @@ def simulate(
     n = int(np.floor(traj.duration_s * rate_hz * (1 + errors.rate_error_ppm * 1e-6)))
     device_time_s, true_time_s = sample_instants_s(n, rate_hz, errors, rng)
     true_time_s = np.minimum(true_time_s, traj.duration_s)
-    acc, gyr, r_pelvis = ideal_imu(traj, true_time_s, mount_rot)
+    acc, gyr, r_pelvis = ideal_imu(traj, true_time_s, mount_rot, slips)
     acc, gyr, biases = corrupt(acc, gyr, rate_hz, errors, rng)
     keep = packet_mask(n, errors, rng)
 
@@ -209,7 +232,9 @@ def simulate(
         lateral_tilt_deg=lateral,
         activity=activity,
         quat_wxyz_pelvis=_wxyz(pelvis_rot),
-        quat_wxyz_sensor=_wxyz(pelvis_rot * mount_rot),
+        quat_wxyz_sensor=_wxyz(
+            pelvis_rot * (mount_track(mount_rot, slips, t_true) if slips else mount_rot)
+        ),
         mount_quat_wxyz=_wxyz(mount_rot),
         initial_contact_s=traj.initial_contacts_s,
         initial_contact_side=traj.initial_contact_sides,
@@ -219,6 +244,7 @@ def simulate(
         ],
         sensor_biases=biases,
         device_clock_scale=1.0 + errors.rate_error_ppm * 1e-6,
+        mount_changes=_mount_changes(mount_rot, slips),
     )
     recording = Recording(
         time_s=device_time_s[keep],
@@ -238,6 +264,20 @@ def simulate(
         },
     )
     return SimulatedSession(recording=recording, truth=truth, trajectory=traj)
+
+
+def _mount_changes(mount: Rotation, slips: Sequence[Slip]) -> list[dict[str, Any]]:
+    out = []
+    for slip in sorted(slips, key=lambda s: s.at_s):
+        after = mount_track(mount, slips, np.array([slip.at_s + slip.duration_s]))[0]
+        out.append(
+            {
+                "time_s": float(slip.at_s),
+                "angle_deg": abs(float(slip.rotation_deg)),
+                "mount_quat_wxyz": _wxyz(after).tolist(),
+            }
+        )
+    return out
 
 
 def _episode(h: Any, t_s: FloatArray, lateral_deg: FloatArray) -> Episode:

@@ -5,7 +5,7 @@ produce (:func:`analysis.checks.impossible_samples`, the offline analysis's rule
 limits: not numbers, or beyond the sensor's range) and runs, in order: the causal
 orientation + tilt (:class:`analysis.tilt.TiltTracker`), the guided calibration if one
 is running, the fixed-lag activity tracker, a rolling gait detection for cadence and
-initial contacts, and the incremental hip-hike tracker.
+initial contacts, the incremental hip-hike tracker and the pelvic-drop tracker.
 
 Two wiring decisions (not analysis) are made here:
 
@@ -20,6 +20,11 @@ Two wiring decisions (not analysis) are made here:
   tracker once, with the next batch. This is the one slow stage (30-60 ms per run), so
   it is not part of :meth:`LivePipeline.feed`: the caller runs :meth:`LivePipeline.update_gait`
   when :attr:`LivePipeline.gait_due` and it does not delay a redraw (after a paint).
+* Pelvic drops are judged on the steps the hip-hike tracker evaluates (it keeps them,
+  ``record_steps=True``): each new step goes to one
+  :class:`analysis.hiphike.drop.PelvicDropTracker`, the tracker the offline analysis runs
+  over a whole session's steps (``detect_pelvic_drops``) - one code path. The live path
+  has no turn list (as for hip-hikes), so turning strides stay in.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from analysis.checks import impossible_samples, sample_limits
 from analysis.gait import detect_gait
 from analysis.guided_calibration import GuidedCalibration, GuidedStatus
 from analysis.hiphike import HipHikeParams, HipHikeTracker, HipHikeUpdate
+from analysis.hiphike.drop import PelvicDropEpisode, PelvicDropTracker
+from analysis.hiphike.params import PelvicDropParams
 from analysis.labels import Activity
 from analysis.tilt import TiltTracker
 
@@ -44,6 +51,25 @@ FloatArray = NDArray[np.float64]
 #: A hole in the data longer than this (s) restarts the rolling gait window (lost
 #: packets, impossible samples left out): the gait detection assumes contiguous samples.
 GAIT_BREAK_S = 0.5
+
+
+@dataclass
+class PelvicDropUpdate:
+    """The pelvic-drop tracker's state after one batch.
+
+    Attributes
+    ----------
+    closed : list of PelvicDropEpisode
+        Episodes that ended in this batch.
+    ongoing : list of PelvicDropEpisode
+        Confirmed runs still open (provisional episodes).
+    flag : str
+        The side dropping now (``"left"``, ``"right"``) or ``""``.
+    """
+
+    closed: list[PelvicDropEpisode] = field(default_factory=list)
+    ongoing: list[PelvicDropEpisode] = field(default_factory=list)
+    flag: str = ""
 
 
 @dataclass
@@ -61,6 +87,8 @@ class ChunkResult:
         Labels decided in this call (they refer to earlier samples).
     hip_hike : HipHikeUpdate
         Closed and ongoing episodes, and the current flag.
+    drop : PelvicDropUpdate
+        Closed and ongoing pelvic-drop episodes, and the side dropping now.
     calibration : GuidedStatus or None
         Status of a running guided calibration.
     left_out : ndarray of bool, shape (M,) or None
@@ -73,6 +101,7 @@ class ChunkResult:
     lateral_tilt_deg: FloatArray
     activity: ActivityUpdate
     hip_hike: HipHikeUpdate
+    drop: PelvicDropUpdate = field(default_factory=PelvicDropUpdate)
     calibration: GuidedStatus | None = None
     left_out: NDArray[np.bool_] | None = None
 
@@ -113,7 +142,7 @@ class _GaitWindow:
 
 
 class LivePipeline:
-    """Tilt, calibration, activity, cadence and hip-hikes, updated batch by batch.
+    """Tilt, calibration, activity, cadence, hip-hikes and pelvic drops, batch by batch.
 
     Parameters
     ----------
@@ -123,6 +152,8 @@ class LivePipeline:
         Initial sensor-to-pelvis calibration (a mount preset until the user calibrates).
     hip_hike_params : HipHikeParams, optional
         Hip-hike thresholds.
+    drop_params : PelvicDropParams, optional
+        Pelvic-drop thresholds.
     gait_window_s : float
         Length of the rolling window for cadence and contacts.
     gait_every_s : float
@@ -141,6 +172,7 @@ class LivePipeline:
         calibration: Calibration,
         *,
         hip_hike_params: HipHikeParams | None = None,
+        drop_params: PelvicDropParams | None = None,
         gait_window_s: float = 10.0,
         gait_every_s: float = 1.0,
         gait_settle_s: float = 1.0,
@@ -155,7 +187,9 @@ class LivePipeline:
         self.tilt = TiltTracker(self.rate_hz, calibration)
         self.activity = ActivityTracker(self.rate_hz)
         self.hip_hike_params = hip_hike_params or HipHikeParams()
-        self.hip_hike = HipHikeTracker(self.hip_hike_params)
+        self.hip_hike = HipHikeTracker(self.hip_hike_params, record_steps=True)
+        self.drop_params = drop_params or PelvicDropParams()
+        self.drop = PelvicDropTracker(self.drop_params)
         self.guided: GuidedCalibration | None = None
         self.gait_window_s = gait_window_s
         self.gait_every_s = gait_every_s
@@ -170,6 +204,7 @@ class LivePipeline:
         #: Cadence of the rolling window, steps/min (NaN when not walking).
         self.cadence_spm = float("nan")
         self.last_hip_hike = HipHikeUpdate([], [], "")
+        self.last_drop = PelvicDropUpdate()
 
     @property
     def calibration(self) -> Calibration:
@@ -186,8 +221,14 @@ class LivePipeline:
     def set_hip_hike_params(self, params: HipHikeParams) -> None:
         """New thresholds: the hip-hike tracker restarts (past episodes are kept by the caller)."""
         self.hip_hike_params = params
-        self.hip_hike = HipHikeTracker(params)
+        self.hip_hike = HipHikeTracker(params, record_steps=True)
         self._new_ics.clear()
+
+    def set_drop_params(self, params: PelvicDropParams) -> None:
+        """New drop thresholds: the drop tracker restarts (past episodes are kept by the caller)."""
+        self.drop_params = params
+        self.drop = PelvicDropTracker(params)
+        self.last_drop = PelvicDropUpdate()
 
     def start_guided(self, mode: Literal["walk", "bend"] = "walk") -> GuidedStatus:
         """Start a guided calibration; its status comes with each :class:`ChunkResult`."""
@@ -223,7 +264,8 @@ class LivePipeline:
             empty = np.empty(0)
             no_labels = ActivityUpdate(0, np.empty(0, np.int8), [])
             hip = HipHikeUpdate([], list(self.last_hip_hike.ongoing), self.last_hip_hike.flag)
-            return ChunkResult(empty, empty, empty.copy(), no_labels, hip, None, bad)
+            drop = PelvicDropUpdate([], list(self.last_drop.ongoing), self.last_drop.flag)
+            return ChunkResult(empty, empty, empty.copy(), no_labels, hip, drop, None, bad)
         holes_s = np.diff(time_s, prepend=self._last_time_s)
         long_holes = np.flatnonzero(holes_s > GAIT_BREAK_S)
         gait_from = int(long_holes[-1]) if long_holes.size else None
@@ -268,7 +310,22 @@ class LivePipeline:
             time_s, lateral, labels, [t for t, _ in ics], [s for _, s in ics]
         )
         self.last_hip_hike = hip
-        return ChunkResult(time_s, anterior, lateral, act, hip, status)
+        return ChunkResult(time_s, anterior, lateral, act, hip, self._update_drop(), status)
+
+    def _update_drop(self) -> PelvicDropUpdate:
+        """Push the steps the hip-hike tracker evaluated since the last batch."""
+        steps = self.hip_hike.steps
+        closed = [ep for step in steps for ep in self.drop.push(step)]
+        steps.clear()  # each step is pushed once; nothing else reads them live
+        self.last_drop = PelvicDropUpdate(closed, self.drop.ongoing, self.drop.flag)
+        return self.last_drop
+
+    def finish(self) -> tuple[HipHikeUpdate, PelvicDropUpdate]:
+        """End of data: evaluate the remaining contacts and close every episode."""
+        self.last_hip_hike = self.hip_hike.finish()
+        drop = self._update_drop()
+        self.last_drop = PelvicDropUpdate(drop.closed + self.drop.finish(), [], "")
+        return self.last_hip_hike, self.last_drop
 
     @property
     def gait_due(self) -> bool:

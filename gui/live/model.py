@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from analysis.calibration import Calibration, mount_preset
 from analysis.guided_calibration import GuidedStatus
 from analysis.hiphike import HipHikeEpisode
+from analysis.hiphike.drop import PelvicDropEpisode
 from analysis.pipeline.live import LivePipeline
 from firmware_bridge.sink import clock_drift_ppm, recording_meta
 from firmware_bridge.source import Batch, SampleSource, SourceStatus, State
@@ -61,6 +62,8 @@ class Snapshot:
         Hip-hike episodes overlapping the window, closed and ongoing.
     markers : list of Marker
         Markers of the current recording (dashboard clock).
+    drops : list of PelvicDropEpisode
+        Pelvic-drop episodes overlapping the window, closed and ongoing.
     """
 
     time_s: FloatArray
@@ -70,11 +73,12 @@ class Snapshot:
     now_s: float
     episodes: list[HipHikeEpisode] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
+    drops: list[PelvicDropEpisode] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Readout:
-    """The big numbers and the hip-hike indicator."""
+    """The big numbers, the hip-hike and the pelvic-drop indicators."""
 
     anterior_tilt_deg: float
     lateral_tilt_deg: float
@@ -83,6 +87,9 @@ class Readout:
     hip_hike_side: str
     hip_hike_deg: float
     hip_hike_duration_s: float
+    drop_side: str = ""
+    drop_deg: float = float("nan")
+    drop_duration_s: float = 0.0
 
 
 class LiveModel:
@@ -112,6 +119,10 @@ class LiveModel:
         self.episodes: list[HipHikeEpisode] = []
         self.ongoing: list[HipHikeEpisode] = []
         self.hip_hike_flag = ""
+        #: Pelvic drops (closed, ongoing) and the side dropping now.
+        self.drops: list[PelvicDropEpisode] = []
+        self.drops_ongoing: list[PelvicDropEpisode] = []
+        self.drop_flag = ""
         self.gaps: collections.deque[tuple[float, float]] = collections.deque()
         self.recording: LiveRecording | None = None
         self.last_recording: Path | None = None
@@ -140,8 +151,10 @@ class LiveModel:
         self.ring, self.pipeline = None, None
         self.episodes.clear()
         self.ongoing.clear()
+        self.drops.clear()
+        self.drops_ongoing.clear()
         self.gaps.clear()
-        self.hip_hike_flag = ""
+        self.hip_hike_flag = self.drop_flag = ""
         self.left_out_samples, self.first_left_out_s = 0, math.nan
         self._break_next = False
         source.start()
@@ -313,9 +326,13 @@ class LiveModel:
         self._onsets += [e for e in hip.ongoing if (e.side, e.start_s) not in started]
         self.episodes.extend(hip.closed)
         self.ongoing, self.hip_hike_flag = list(hip.ongoing), hip.flag
+        self.drops.extend(res.drop.closed)
+        self.drops_ongoing, self.drop_flag = list(res.drop.ongoing), res.drop.flag
         oldest = float(self.ring.last("t", len(self.ring))[0])
         while self.episodes and self.episodes[0].end_s < oldest:
             self.episodes.pop(0)
+        while self.drops and self.drops[0].end_s < oldest:
+            self.drops.pop(0)
         while self.gaps and self.gaps[0][1] < oldest:
             self.gaps.popleft()
         if b.host_time_s is not None:
@@ -401,7 +418,7 @@ class LiveModel:
             ant = np.insert(ant, brk, np.nan)
             lat = np.insert(lat, brk, np.nan)
             act = np.insert(act, brk, -1)
-        return Snapshot(t, ant, lat, act, now, episodes, markers)
+        return Snapshot(t, ant, lat, act, now, episodes, markers, self.drop_annotations(window_s))
 
     def activity(self, window_s: float) -> tuple[FloatArray, NDArray[np.int8]]:
         """Times and activity codes of the samples of the last ``window_s`` (views, no copy).
@@ -433,6 +450,11 @@ class LiveModel:
         left = self.now_s - window_s
         eps = [e for e in [*self.episodes, *self.ongoing] if e.end_s >= left]
         return eps, markers
+
+    def drop_annotations(self, window_s: float) -> list[PelvicDropEpisode]:
+        """Pelvic-drop episodes (closed and ongoing) overlapping the last ``window_s``."""
+        left = self.now_s - window_s
+        return [e for e in [*self.drops, *self.drops_ongoing] if e.end_s >= left]
 
     def thinned(self, samples_per_bin: int) -> dict[str, MinMaxTrace]:
         """Min/max traces of the tilt (keys ``"anterior"``, ``"lateral"``), up to date.
@@ -485,5 +507,10 @@ class LiveModel:
         if side:
             ep = max((e for e in self.ongoing if e.side == side), key=lambda e: e.start_s)
             deg, dur = abs(la), max(0.0, self.now_s - ep.start_s)
+        drop = [e for e in self.drops_ongoing if e.side == self.drop_flag]
+        d_deg, d_dur = nan, 0.0
+        if drop:  # the mean depth below the stride mean, as the report states it
+            dep = max(drop, key=lambda e: e.start_s)
+            d_deg, d_dur = dep.mean_deg, max(0.0, self.now_s - dep.start_s)
         return Readout(a, la, self.pipeline.current_activity.label, self.pipeline.cadence_spm,
-                       side, deg, dur)
+                       side, deg, dur, self.drop_flag, d_deg, d_dur)

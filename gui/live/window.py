@@ -29,7 +29,7 @@ from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
 from gui.live.settings_dialog import SettingsDialog, window_text
 from gui.live.sources import DeviceEntry, scan_devices
 from gui.widgets.activity_band import ActivityBand
-from gui.widgets.readout import BigReadout, HipHikeIndicator, format_angle
+from gui.widgets.readout import BigReadout, DropIndicator, HipHikeIndicator, format_angle
 from gui.widgets.theme import THEMES, Theme, apply_palette
 from gui.widgets.time_plot import Episode, TimePlot
 from interop.lsl import PostureSink
@@ -116,11 +116,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.activity_readout = BigReadout("Activity", "")
         self.cadence_readout = BigReadout("Cadence", "steps/min while walking")
         self.hiphike = HipHikeIndicator()
+        self.drop = DropIndicator()
         readouts = QtWidgets.QHBoxLayout()
         for readout in (self.anterior_readout, self.lateral_readout, self.activity_readout,
                         self.cadence_readout):
             readouts.addWidget(readout, 2)
         readouts.addWidget(self.hiphike, 3)
+        readouts.addWidget(self.drop, 2)
 
         self.anterior_plot = TimePlot("Anterior tilt", "deg",
                                       (-s.anterior_range_deg, s.anterior_range_deg), theme,
@@ -205,6 +207,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.activity_readout.apply_theme(theme)
         self.cadence_readout.apply_theme(theme)
         self.hiphike.apply_theme(theme)
+        self.drop.apply_theme(theme)
         self.connect_panel.apply_theme(theme)
         self.cal_panel.apply_theme(theme)
         for p in (self.anterior_plot, self.lateral_plot):
@@ -471,13 +474,18 @@ class LiveWindow(QtWidgets.QMainWindow):
             end = now if live else e.end_s
             label = f"{'L' if e.side == 'left' else 'R'} {abs(e.mean_deg):.1f}°"
             episodes.append(Episode(e.start_s, end, e.side, label))
+        live_drops = {(e.side, e.start_s) for e in m.drops_ongoing}
+        for d in m.drop_annotations(window):
+            end = now if (d.side, d.start_s) in live_drops else d.end_s
+            episodes.append(Episode(d.start_s, end, "drop", f"DROP {d.side[0].upper()}"))
         self.lateral_plot.set_episodes(episodes)
         self.anterior_plot.set_episodes(episodes, labels=False)
         marks = [mk.time_s for mk in snap_markers]
         self.anterior_plot.set_markers(marks)
         self.lateral_plot.set_markers(marks)
         t_wall = time.perf_counter()
-        if t_wall - self._last_readout < 1.0 / READOUT_HZ and m.hip_hike_flag == self.hiphike.side:
+        same = m.hip_hike_flag == self.hiphike.side and m.drop_flag == self.drop.side
+        if t_wall - self._last_readout < 1.0 / READOUT_HZ and same:
             return  # the numbers change at most READOUT_HZ times a second; a new flag at once
         self._last_readout = t_wall
         r = m.readout()
@@ -487,6 +495,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         walking = r.activity == "walking" and math.isfinite(r.cadence_spm)
         self.cadence_readout.set_text(f"{r.cadence_spm:.0f}" if walking else "–")
         self.hiphike.set_state(r.hip_hike_side, r.hip_hike_deg, r.hip_hike_duration_s)
+        self.drop.set_state(r.drop_side, r.drop_deg, r.drop_duration_s)
         if m.guided_status is not None:
             self.cal_panel.show_guided(m.guided_status)
             if m.guided_status.phase == "done":

@@ -90,7 +90,7 @@ class HipHikeIndicator(QtWidgets.QFrame):
         if t is None:
             return
         if self.side:
-            bg = t.side.get(self.side, t.alert)
+            bg = self._active_colour(t)
             fg = sub = "#ffffff"
             border = bg
         else:
@@ -102,6 +102,9 @@ class HipHikeIndicator(QtWidgets.QFrame):
         self.value.setStyleSheet(f"color: {fg}; font-size: 34px; font-weight: 700;")
         self.detail.setStyleSheet(f"color: {sub}; font-size: 12px;")
 
+    def _active_colour(self, theme: Theme) -> str:
+        return theme.side.get(self.side, theme.alert)
+
     def set_state(self, side: str, angle_deg: float, duration_s: float) -> None:
         """Show a hip-hike of ``side`` ("" = none) with its angle and duration."""
         changed = side != self.side
@@ -112,5 +115,31 @@ class HipHikeIndicator(QtWidgets.QFrame):
         else:
             self.value.setText("none")
             self.detail.setText("")
+        if changed:
+            self._restyle()
+
+
+class DropIndicator(HipHikeIndicator):
+    """The pelvic-drop box: grey "none" or, in the drop colour, "LEFT" (the side dropping).
+
+    The drop colour is its own (never a hip-hike side colour): a drop of the left side
+    and a hike of the right both make the left lower, and must not be confused.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption.setText("PELVIC DROP")
+        self.setMinimumWidth(170)
+
+    def _active_colour(self, theme: Theme) -> str:
+        return theme.drop
+
+    def set_state(self, side: str, angle_deg: float, duration_s: float) -> None:
+        """Show a drop of ``side`` ("" = none), its mean depth and how long it has lasted."""
+        changed = side != self.side
+        self.side = side
+        self.value.setText(side.upper() if side else "none")
+        self.detail.setText(f"{angle_deg:.1f}° low in swing · {duration_s:.0f} s"
+                            if side else "")
         if changed:
             self._restyle()

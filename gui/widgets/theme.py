@@ -6,10 +6,16 @@ from dataclasses import dataclass, field
 
 from PySide6 import QtGui, QtWidgets
 
+from analysis.report.svg import DROP_COLOUR
+
 
 @dataclass(frozen=True)
 class Theme:
-    """Colours (``#rrggbb`` strings) of one theme."""
+    """Colours (``#rrggbb`` strings) of one theme.
+
+    ``drop`` shades pelvic-drop episodes: the HTML report's colour, distinct from both
+    hip-hike side colours so a drop is never read as a hike.
+    """
 
     name: str
     background: str
@@ -27,6 +33,7 @@ class Theme:
     warn: str
     side: dict[str, str] = field(default_factory=dict)
     activity: dict[str, str] = field(default_factory=dict)
+    drop: str = DROP_COLOUR
 
 
 _ACTIVITY_LIGHT = {

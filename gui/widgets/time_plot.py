@@ -54,7 +54,11 @@ def decimate_minmax(
 
 
 class Episode:
-    """A shaded span: ``side`` picks its colour, ``label`` is written at its top."""
+    """A shaded span: ``side`` picks its colour, ``label`` is written at its top.
+
+    ``side`` is ``"left"``/``"right"`` for a hip-hike (the theme's side colour) or
+    ``"drop"`` for a pelvic drop (the theme's drop colour, whichever side drops).
+    """
 
     __slots__ = ("end_s", "label", "side", "start_s")
 
@@ -206,8 +210,12 @@ class TimePlot(pg.PlotWidget):
         """Data time at the left edge of the view."""
         return self.getPlotItem().viewRange()[0][0] + self.origin_s
 
+    def episode_colour(self, side: str) -> str:
+        """The colour of an episode's shading and label (``"drop"``: the drop colour)."""
+        return self.theme.drop if side == "drop" else self.theme.side.get(side, self.theme.alert)
+
     def _style_shading(self, path: QtWidgets.QGraphicsPathItem, side: str) -> None:
-        colour = QtGui.QColor(self.theme.side.get(side, self.theme.alert))
+        colour = QtGui.QColor(self.episode_colour(side))
         colour.setAlpha(48)
         path.setBrush(QtGui.QBrush(colour))
         edge = QtGui.QColor(colour)
@@ -270,7 +278,7 @@ class TimePlot(pg.PlotWidget):
         self._label_starts = [ep.start_s for ep in shown]
         for text, ep in zip(self._labels, shown, strict=False):
             text.setText(ep.label)
-            text.setColor(self.theme.side.get(ep.side, self.theme.alert))
+            text.setColor(self.episode_colour(ep.side))
             text.setVisible(True)
         for text in self._labels[len(shown) :]:
             text.setVisible(False)

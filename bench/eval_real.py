@@ -228,7 +228,6 @@ def eval_mobgap(path: Path) -> dict[str, Any]:
     det_t = [s["time_s"] for s in result.steps]
     det_side = [s["side"] for s in result.steps]
     flags = _flag_records(result, None, near_turn_mask(result))
-    activity_counts = score_activity(lab, activity_names(result.activity))
     row |= {
         "duration_s": round(result.duration_s, 2),
         "calibration": result.calibration.method if result.calibration else "none",

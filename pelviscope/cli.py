@@ -40,7 +40,7 @@ COMMANDS = {
     "analyze": "Analyse a recording or CSV: tilt, activity, gait, hip-hiking.",
     "review": "Review a recorded session in a window.",
     "simulate": "Simulate a pelvis IMU session (recording or CSV, with ground truth).",
-    "export": "Convert a recording to CSV or a CSV to a recording.",
+    "export": "Convert between a recording, CSV and BIDS-motion (--bids DIR: a dataset).",
     "history": "Subjects, their sessions and progress reports (the history database).",
     "clinic": "Guided clinical tests and exercises (simulated screen, or marked recordings).",
 }

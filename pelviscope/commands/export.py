@@ -25,9 +25,10 @@ MOTION_SUFFIX = "_motion.tsv"
 def register(parser: argparse.ArgumentParser) -> None:
     """Add this sub-command's arguments."""
     parser.add_argument(
-        "paths", nargs="+", metavar="INPUT [OUTPUT]",
-        help="INPUT (a recording .psrec, a CSV file or a BIDS-motion *_motion.tsv) and "
-             "OUTPUT (.csv or .psrec, see --to); with --bids: one or more INPUTs",
+        "paths", nargs="+", metavar="FILE",
+        help="INPUT OUTPUT: INPUT a recording .psrec, a CSV file or a BIDS-motion "
+             "*_motion.tsv, OUTPUT .csv or .psrec (see --to); with --bids DIR: one or "
+             "more INPUTs",
     )  # fmt: skip
     parser.add_argument(
         "--acc-unit", choices=["mps2", "g"], default=None,

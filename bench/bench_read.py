@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from timing import best_of
 
 from recordings import Gap, Marker, Recording, RecordingWriter, read_recording, write_recording
-from recordings.format import _dtype_of, record_fields
+from recordings.format import dtype_of, record_fields
 
 
 def synthetic(n: int, rate_hz: float) -> Recording:
@@ -59,7 +59,7 @@ def main() -> None:
         t0 = time.perf_counter()
         write_recording(d / "s.psrec", rec)
         t_write = time.perf_counter() - t0
-        dtype = _dtype_of(record_fields(has_gyr=True, has_mag=False))
+        dtype = dtype_of(record_fields(has_gyr=True, has_mag=False))
         raw = np.empty(n, dtype)
         raw["time_s"], raw["device_time_s"] = rec.time_s, rec.device_time_s
         raw["acc_mps2"], raw["gyr_rps"] = rec.acc_mps2, rec.gyr_rps

@@ -64,6 +64,10 @@ class MountParams:
         change (the anterior direction of one bout scatters by a few degrees).
     min_still_s : float
         Shortest quiet span used to place the change and to judge postures.
+    max_change_deg : float
+        A "walking bout" whose up vector is further than this from the walking before
+        is rhythmic movement in another posture (lying), not evidence; a sensor put back
+        upside down is not detected.
     confirm_within_s : float
         A change of the walking posture counts when a quiet upright span between the
         two bouts or within this time after the new bout sits with the new posture.
@@ -81,6 +85,7 @@ class MountParams:
     rotation_change_deg: float = 10.0
     min_still_s: float = 2.0
     impossible_deg: float = 12.0
+    max_change_deg: float = 60.0
     confirm_within_s: float = 600.0
     upright_within_deg: float = 12.0
 
@@ -454,6 +459,8 @@ def detect_mount_changes(
             groups[-1].append(bout)
             continue
         d = refs[-1].distance_deg(bout)
+        if d[0] > p.max_change_deg:
+            continue  # rhythmic movement lying down, not upright walking
         if d[0] > p.up_change_deg:
             nxt = frames[k + 1] if k + 1 < len(frames) else None
             if nxt is not None and refs[-1].distance_deg(nxt)[0] <= p.up_change_deg:

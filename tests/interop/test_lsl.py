@@ -99,7 +99,7 @@ def test_record_simulate_lsl_streams_every_sample_with_its_clock_time(lsl, tmp_p
     rec = load(out)
     got = np.asarray(values, dtype=np.float32)
     t_lsl = np.asarray(stamps) + correction
-    assert len(got) > 0.8 * rec.n_samples
+    assert len(got) > 0.5 * rec.n_samples  # the inlet joins a second or two in
     # The inlet joined after the outlet started: what it got must be the recording's tail,
     # sample for sample (a loss or a duplicate anywhere would shift it).
     full = np.hstack([rec.acc_mps2, rec.gyr_rps]).astype(np.float32)
@@ -183,10 +183,12 @@ def test_live_feed_publishes_posture_and_events_on_the_sample_clock(lsl):
     assert units == [("anterior_tilt", "deg"), ("lateral_tilt", "deg"), ("activity", "code"),
                      ("hip_hike", "code")]
     sent_from = model.ring.count
+    marked = False
     while model.tick():
         feed.update()
-        if model.ring.count == 3000:
+        if not marked and model.ring.count >= 3000:
             feed.marker("cue", float(model.ring.last("t", 1)[0]))
+            marked = True
     raw_v, raw_t = _pull_all(pylsl, raw)
     post_v, post_t = _pull_all(pylsl, posture)
     ev_v, _ = _pull_all(pylsl, events)

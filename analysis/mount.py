@@ -233,29 +233,33 @@ def walking_bouts(
 
 
 @dataclass
-class _Reference:
-    """Weighted mean walking frame of the bouts of one stretch."""
+class WalkingFrame:
+    """Weighted mean walking frame (up, anterior in sensor axes) of one mounting."""
 
     up_sum: FloatArray
     anterior_sum: FloatArray
 
     @classmethod
-    def of(cls, bout: BoutFrame) -> _Reference:
+    def of(cls, bout: BoutFrame) -> WalkingFrame:
+        """The frame of one bout."""
         ref = cls(np.zeros(3), np.zeros(3))
         ref.add(bout)
         return ref
 
     def add(self, bout: BoutFrame) -> None:
+        """Add a bout of the same mounting (weighted by its duration)."""
         self.up_sum = self.up_sum + bout.walking_s * bout.up_s
         if bout.anterior_s is not None:
             self.anterior_sum = self.anterior_sum + bout.walking_s * bout.anterior_s
 
     @property
     def up(self) -> FloatArray:
+        """Mean walking up vector, sensor axes."""
         return _unit(self.up_sum)
 
     @property
     def anterior(self) -> FloatArray | None:
+        """Anterior direction, sensor axes (None when no bout gave one)."""
         if np.linalg.norm(self.anterior_sum) < 1e-9:
             return None
         return _unit(self.anterior_sum)
@@ -291,7 +295,7 @@ def _is_change(d: tuple[float, float | None], p: MountParams) -> bool:
 def _confirmed(
     quiet: list[tuple[int, int, FloatArray]],
     window: tuple[int, int],
-    old: _Reference,
+    old: WalkingFrame,
     bout: BoutFrame,
     p: MountParams,
 ) -> bool:
@@ -322,7 +326,7 @@ def _minimal_rotation(src: FloatArray, dst: FloatArray) -> FloatArray:
 
 
 def carried_calibration(
-    calibration: Calibration, old: _Reference, new: _Reference, method: str
+    calibration: Calibration, old: WalkingFrame, new: WalkingFrame, method: str
 ) -> tuple[Calibration, str]:
     """``M_new = M_old F_old^-1 F_new``; up only (heading kept) without both anteriors."""
     m0 = quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)
@@ -451,11 +455,11 @@ def detect_mount_changes(
         speed = np.zeros(n)
 
     groups: list[list[BoutFrame]] = [[]]
-    refs: list[_Reference] = []
+    refs: list[WalkingFrame] = []
     cuts: list[tuple[int, int, float]] = []  # (gap start, gap stop, angle)
     for k, bout in enumerate(frames):
         if not refs:
-            refs.append(_Reference.of(bout))
+            refs.append(WalkingFrame.of(bout))
             groups[-1].append(bout)
             continue
         d = refs[-1].distance_deg(bout)
@@ -470,7 +474,7 @@ def detect_mount_changes(
             if not _confirmed(quiet, window, refs[-1], bout, p):
                 continue  # stairs or a slope change the walking posture, not the mount
             cuts.append((prev.stop, bout.start, d[1] if d[1] is not None else d[0]))
-            refs.append(_Reference.of(bout))
+            refs.append(WalkingFrame.of(bout))
             groups.append([bout])
         elif not _is_change(d, p):
             refs[-1].add(bout)

@@ -8,11 +8,13 @@ from scipy.spatial.transform import Rotation
 
 from analysis.calibration import Calibration, mount_preset
 from analysis.mount import MountResult, detect_mount_changes, implausibility_deg
-from analysis.session import analyze_recording
+from analysis.session import analyze, analyze_recording
+from recordings import load
 from simulator import Scenario, Sit, Stand, Turn, Walk, simulate
 from simulator.presets import clinic_protocol
 from simulator.session import SimulatedSession
 from simulator.slip import Slip, sit_down_times_s
+from tests.conftest import require_data
 
 
 def _scenario() -> Scenario:
@@ -131,3 +133,15 @@ def test_calibration_frontal_offset_round_trip_and_old_files():
         atol=1e-12,
     )
     assert cal.with_standing_tilt(3.0).frontal_offset_deg == 5.0
+
+
+@pytest.mark.parametrize("name", ["hapt_exp03_user02", "hapt_exp12_user06", "hapt_exp27_user13"])
+def test_real_sessions_with_stairs_and_lying_report_no_change(name):
+    path = require_data("hapt") / f"{name}.csv"
+    r = analyze(path)
+    rec = load(path)
+    assert r.calibration is not None
+    m = detect_mount_changes(
+        r.quat_wxyz, rec.acc_mps2, rec.gyr_rps, r.time_s, r.rate_hz, None, r.calibration
+    )
+    assert m.changes == [], m.to_json()

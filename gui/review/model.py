@@ -8,6 +8,7 @@ results come from :mod:`analysis.session` (``analyze_recording``, ``redetect``) 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import time
@@ -26,6 +27,7 @@ from analysis.checks import checked_recording
 from analysis.hiphike import HipHikeParams
 from analysis.hiphike import gait as hiphike_gait
 from analysis.hiphike import static as hiphike_static
+from analysis.hiphike.params import PelvicDropParams
 from analysis.orientation import estimate_quat_wxyz
 from analysis.pipeline.serialize import write_per_sample_csv
 from analysis.report import render_html
@@ -424,9 +426,9 @@ def recalibrate(
         )
 
 
-def tunable_fields() -> list[dataclasses.Field[Any]]:
-    """The numeric fields of :class:`HipHikeParams` (the thresholds form)."""
-    return [f for f in dataclasses.fields(HipHikeParams) if isinstance(f.default, int | float)]
+def tunable_fields(cls: type = HipHikeParams) -> list[dataclasses.Field[Any]]:
+    """The numeric fields of a parameters dataclass (the thresholds forms)."""
+    return [f for f in dataclasses.fields(cls) if isinstance(f.default, int | float)]
 
 
 def field_help(cls: type = HipHikeParams) -> dict[str, str]:
@@ -471,6 +473,13 @@ class Derived:
     result: SessionResult
     summary_rows: list[dict[str, Any]]
     gait: dict[str, Any]
+
+    @functools.cached_property
+    def episodes(self) -> list[dict[str, Any]]:
+        """Hip-hikes and pelvic drops (``kind`` ``"drop"``) in order of their start."""
+        r = self.result
+        drops = [{**d, "kind": "drop", "activity": "walking"} for d in r.pelvic_drops]
+        return sorted([*r.episodes, *drops], key=lambda e: float(e["start_s"]))
 
 
 def derive(result: SessionResult) -> Derived:
@@ -590,13 +599,16 @@ class ReviewModel(SessionView):
         self.notes_blocked = ""
         result = session.result
         derived = session.derived
-        if self.notes.hip_hike_params:
-            try:
+        params, drop = result.hip_hike_params, result.drop_params
+        try:
+            if self.notes.hip_hike_params:
                 params = HipHikeParams.from_dict(self.notes.hip_hike_params)
-            except (ValueError, TypeError):
-                params = None
-            if params is not None and params != result.hip_hike_params:
-                derived = derive(result.redetect(params))
+            if self.notes.drop_params:
+                drop = PelvicDropParams.from_dict(self.notes.drop_params)
+        except (ValueError, TypeError):
+            params, drop = result.hip_hike_params, result.drop_params
+        if (params, drop) != (result.hip_hike_params, result.drop_params):
+            derived = derive(result.redetect_patterns(params, drop))
         self.accept(derived or derive(result), full=True, pyramid=session.pyramid)
 
     # ---- the result and what is derived from it ------------------------------------------
@@ -612,6 +624,8 @@ class ReviewModel(SessionView):
         self.result = r = derived.result
         params = r.hip_hike_params
         self.notes.hip_hike_params = None if params == HipHikeParams() else params.to_dict()
+        drop = r.drop_params
+        self.notes.drop_params = None if drop == PelvicDropParams() else drop.to_dict()
         if not full:
             return
         self.time_s = r.time_s
@@ -624,8 +638,12 @@ class ReviewModel(SessionView):
     # ---- episodes ---------------------------------------------------------------------------
     @property
     def episodes(self) -> list[dict[str, Any]]:
-        """The hip-hike episodes (dicts of DESIGN section 4)."""
-        return self.result.episodes
+        """Hip-hike and pelvic-drop episodes by start (DESIGN section 4 dicts).
+
+        A drop has ``kind`` ``"drop"`` (its ``side`` is the side that drops) and the
+        activity ``"walking"``; hip-hikes keep theirs (``"static"``, ``"gait"``).
+        """
+        return self.derived.episodes
 
     def episode_rows(self) -> list[dict[str, Any]]:
         """One row per episode with the table's keys (:data:`EPISODE_COLUMNS`) and ``reason``."""
@@ -674,13 +692,26 @@ class ReviewModel(SessionView):
         """The hip-hike thresholds in use."""
         return self.result.hip_hike_params
 
-    def redetected(self, params: HipHikeParams) -> Derived:
-        """Hip-hiking re-detected with ``params`` (does not change the model; thread-safe)."""
-        return derive(self.result.redetect(params))
+    @property
+    def drop_params(self) -> PelvicDropParams:
+        """The pelvic-drop thresholds in use."""
+        return self.result.drop_params
 
-    def set_params(self, params: HipHikeParams) -> None:
-        """Re-detect hip-hiking with new thresholds (orientation/calibration unchanged)."""
-        self.accept(self.redetected(params), full=False)
+    def redetected(
+        self, params: HipHikeParams, drop_params: PelvicDropParams | None = None
+    ) -> Derived:
+        """Hip-hikes and drops re-detected (does not change the model; thread-safe).
+
+        ``drop_params`` None keeps the drop thresholds in use.
+        """
+        drop = self.drop_params if drop_params is None else drop_params
+        return derive(self.result.redetect_patterns(params, drop))
+
+    def set_params(
+        self, params: HipHikeParams, drop_params: PelvicDropParams | None = None
+    ) -> None:
+        """Re-detect with new thresholds (orientation/calibration unchanged)."""
+        self.accept(self.redetected(params, drop_params), full=False)
 
     def apply_result(self, result: SessionResult) -> None:
         """Take a re-analysed result (e.g. after re-calibration)."""

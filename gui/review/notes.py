@@ -1,13 +1,14 @@
 """User annotations saved next to a recording: ``<file>.notes.json`` (no Qt).
 
 The recording itself is never modified. The document holds the user's markers (time,
-label, note), a free-text note on the session, and the hip-hike thresholds last used in
-the review (so a reopened session shows the same episodes)::
+label, note), a free-text note on the session, and the hip-hike and pelvic-drop thresholds
+last used in the review (so a reopened session shows the same episodes)::
 
     {"format": "pelviscope.review-notes/1",
      "session_note": "...",
      "markers": [{"time_s": 12.5, "label": "pain", "note": "reports pain left"}],
-     "hip_hike_params": {...} or null}
+     "hip_hike_params": {...} or null,
+     "drop_params": {...} or null}  (absent in older files: the defaults)
 
 The file is written through :func:`recordings.files.atomic_output` (a random ``O_EXCL``
 temporary name, never a planted file or symbolic link). A notes file that cannot be read
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.hiphike import HipHikeParams
+from analysis.hiphike.params import PelvicDropParams
 from recordings import Marker
 from recordings.files import OutputError, atomic_output, output_error
 
@@ -51,6 +53,7 @@ class Notes:
     markers: list[Marker] = field(default_factory=list)
     session_note: str = ""
     hip_hike_params: dict[str, Any] | None = None
+    drop_params: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -59,6 +62,7 @@ class Notes:
             "session_note": self.session_note,
             "markers": [asdict(m) for m in sorted(self.markers, key=lambda m: m.time_s)],
             "hip_hike_params": self.hip_hike_params,
+            "drop_params": self.drop_params,
         }
 
     @classmethod
@@ -84,10 +88,15 @@ class Notes:
             if not isinstance(params, dict):
                 raise ValueError("hip_hike_params is not an object")
             HipHikeParams.from_dict(params)  # raises ValueError or TypeError on a bad one
+        drop = doc.get("drop_params")
+        if drop is not None:
+            if not isinstance(drop, dict):
+                raise ValueError("drop_params is not an object")
+            PelvicDropParams.from_dict(drop)
         note = doc.get("session_note", "")
         if not isinstance(note, str):
             raise ValueError("session_note is not text")
-        return cls(markers, note, params)
+        return cls(markers, note, params, drop)
 
 
 def load_notes(recording: str | os.PathLike[str]) -> Notes:

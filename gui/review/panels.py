@@ -103,7 +103,9 @@ def _table(headers: list[str]) -> QtWidgets.QTableWidget:
 
 
 class EpisodeTable(QtWidgets.QWidget):
-    """The hip-hike episodes; selecting a row asks the window to jump to it.
+    """The hip-hike and pelvic-drop episodes; selecting a row asks the window to jump to it.
+
+    A drop's kind reads "drop", its side (the side that drops) in the drop colour.
 
     Each row shows the episode's confidence; its reason is the row's tooltip and, for the
     selected row, the line under the table. The last line counts the would-be flags the
@@ -116,11 +118,12 @@ class EpisodeTable(QtWidgets.QWidget):
     """
 
     episodeActivated = QtCore.Signal(int)
+    TITLE = "Hip-hike and pelvic-drop episodes"
 
     def __init__(self, theme: Theme, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
-        self.title = QtWidgets.QLabel("<b>Hip-hike episodes</b>")
+        self.title = QtWidgets.QLabel(f"<b>{self.TITLE}</b>")
         self.table = _table([h for h, _ in EPISODE_COLUMNS])
         self.table.itemSelectionChanged.connect(self._on_select)
         confidence = [k for _, k in EPISODE_COLUMNS].index("confidence")
@@ -148,7 +151,9 @@ class EpisodeTable(QtWidgets.QWidget):
             self.table.setRowCount(len(rows))
             for i, r in enumerate(rows):
                 side = _item(r["side"])
-                side.setForeground(QtGui.QColor(self.theme.side.get(r["side"], self.theme.alert)))
+                colour = (self.theme.drop if r["kind"] == "drop"
+                          else self.theme.side.get(r["side"], self.theme.alert))
+                side.setForeground(QtGui.QColor(colour))
                 font = side.font()
                 font.setBold(True)
                 side.setFont(font)
@@ -172,7 +177,7 @@ class EpisodeTable(QtWidgets.QWidget):
             self._quiet = False
         self._show_why()
         n = len(rows)
-        self.title.setText(f"<b>Hip-hike episodes</b> ({n}) &nbsp; "
+        self.title.setText(f"<b>{self.TITLE}</b> ({n}) &nbsp; "
                            f"<span style='color:{self.theme.muted}'>click to show · N / P: "
                            "next / previous</span>")
 
@@ -260,7 +265,11 @@ class SummaryPanel(QtWidgets.QWidget):
 
 
 class GaitPanel(QtWidgets.QWidget):
-    """Cadence and the swing-side elevation of every step, left against right."""
+    """Cadence, walking speed, stride length and each step's swing-side elevation per side.
+
+    Speed and stride length are the session's (bouts weighted by their steps; the
+    inverted-pendulum model of :mod:`analysis.gait.spatial`).
+    """
 
     def __init__(self, theme: Theme, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -307,6 +316,8 @@ class GaitPanel(QtWidgets.QWidget):
         thr = model.params.gait_elevation_deg
         self.text.setText(
             f"<b>Gait</b> &nbsp; cadence {_fmt(g['cadence_spm'], 0)} steps/min · "
+            f"walking speed {_fmt(g.get('walking_speed_mps'), 2)} m/s · "
+            f"stride length {_fmt(g.get('stride_length_m'), 2)} m<br>"
             f"{g['steps']} steps · {g['strides']} strides · obliquity range "
             f"{_fmt(g['obliquity_rom_deg'])}°<br>Swing side elevation, median: "
             f"<span style='color:{self.theme.side['left']}'>left {_fmt(left, sign=True)}°</span>"
@@ -321,27 +332,37 @@ class GaitPanel(QtWidgets.QWidget):
 
 
 class ThresholdForm(QtWidgets.QWidget):
-    """The hip-hike detector's numeric thresholds; edits re-detect at once.
+    """A detector's numeric thresholds; edits re-detect at once.
+
+    Parameters
+    ----------
+    params_type : type
+        The parameters dataclass (:class:`HipHikeParams` by default, or
+        :class:`analysis.hiphike.params.PelvicDropParams`); its numeric fields get a box each.
+    intro : str, optional
+        The text above the fields.
 
     Signals
     -------
     paramsChanged(object)
-        New valid :class:`HipHikeParams`.
+        New valid parameters (an instance of ``params_type``).
     """
 
     paramsChanged = QtCore.Signal(object)
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *,
+                 params_type: type = HipHikeParams, intro: str = "") -> None:
         super().__init__(parent)
+        self.params_type = params_type
         form = QtWidgets.QFormLayout()
         form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
         self.fields: dict[str, QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox] = {}
-        helps = field_help()
-        for f in tunable_fields():
+        helps = field_help(params_type)
+        for f in tunable_fields(params_type):
             box: QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox
             if isinstance(f.default, int) and not isinstance(f.default, bool):
                 box = QtWidgets.QSpinBox()
-                box.setRange(0, 100)
+                box.setRange(0, max(100, 10 * f.default))  # baseline_strides: 200
             else:
                 box = QtWidgets.QDoubleSpinBox()
                 box.setDecimals(2)
@@ -356,27 +377,27 @@ class ThresholdForm(QtWidgets.QWidget):
             label = QtWidgets.QLabel(field_label(f.name))
             label.setToolTip(tip)
             form.addRow(label, box)
-        intro = QtWidgets.QLabel(
+        intro_label = QtWidgets.QLabel(intro or (
             "Hip-hike detector thresholds. Episodes are re-detected as soon as a value "
             "changes (orientation and calibration are kept). Hover a field for its meaning."
-        )
-        intro.setWordWrap(True)
+        ))
+        intro_label.setWordWrap(True)
         self.error = QtWidgets.QLabel()
         self.error.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828")
         reset = QtWidgets.QPushButton("Defaults")
-        reset.clicked.connect(lambda: self.set_params(HipHikeParams(), emit=True))
+        reset.clicked.connect(lambda: self.set_params(params_type(), emit=True))
         lay = QtWidgets.QVBoxLayout(self)
-        lay.addWidget(intro)
+        lay.addWidget(intro_label)
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(reset, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         lay.addStretch(1)
-        self._base = HipHikeParams()
+        self._base: Any = params_type()
         self._quiet = False
 
-    def set_params(self, params: HipHikeParams, *, emit: bool = False) -> None:
+    def set_params(self, params: Any, *, emit: bool = False) -> None:
         """Show ``params`` (emit ``paramsChanged`` only when asked)."""
         self._base = params
         self._quiet = True

@@ -45,6 +45,11 @@ def _prepare(plot: TimePlot, theme: Theme, *, bottom: bool) -> None:
     plot.apply_theme(theme)
 
 
+def _shaded(e: dict[str, Any]) -> Episode:
+    """An episode's shading: its side's colour for a hip-hike, the drop colour for a drop."""
+    return Episode(e["start_s"], e["end_s"], "drop" if e["kind"] == "drop" else e["side"])
+
+
 class SessionPlots(QtWidgets.QWidget):
     """The plotting half of the review window.
 
@@ -170,8 +175,7 @@ class SessionPlots(QtWidgets.QWidget):
         m = self.model
         if m is None:
             return
-        eps = [Episode(e["start_s"], e["end_s"], e["side"]) for e in m.episodes]
-        self.overview.set_episodes(eps, labels=False)
+        self.overview.set_episodes([_shaded(e) for e in m.episodes], labels=False)
         thr = m.params.static_threshold_deg
         self.lateral.set_thresholds([thr, -thr])
         times = m.all_marker_times()
@@ -235,10 +239,8 @@ class SessionPlots(QtWidgets.QWidget):
         self.lateral.curve.setData(t, lat, connect="finite", skipFiniteCheck=True)
         self.band.set_data(m.time_s, m.activity_codes, (x0, x1))
         shown = [e for e in m.episodes if e["end_s"] >= x0 and e["start_s"] <= x1]
-        self.anterior.set_episodes([Episode(e["start_s"], e["end_s"], e["side"]) for e in shown],
-                                   labels=False)
-        self.lateral.set_episodes([Episode(e["start_s"], e["end_s"], e["side"]) for e in shown],
-                                  labels=False)
+        self.anterior.set_episodes([_shaded(e) for e in shown], labels=False)
+        self.lateral.set_episodes([_shaded(e) for e in shown], labels=False)
         self._label_episodes(shown, x0, x1)
         self._label_markers(x0, x1)
 
@@ -251,7 +253,8 @@ class SessionPlots(QtWidgets.QWidget):
         row_end: list[float] = []
         placed: list[tuple[str, str, float, int]] = []
         for e in shown:
-            label = f"{e['side'].upper()} hip-hike, {e['kind']}"
+            drop = e["kind"] == "drop"
+            label = f"{e['side'].upper()} {'pelvic drop' if drop else 'hip-hike, ' + e['kind']}"
             start = max(e["start_s"], x0)
             row = next((i for i, r in enumerate(row_end) if r <= start), len(row_end))
             if row >= MAX_LABEL_ROWS:  # zoomed far out: the shading and the table suffice
@@ -259,12 +262,12 @@ class SessionPlots(QtWidgets.QWidget):
             if row == len(row_end):
                 row_end.append(0.0)
             row_end[row] = start + (8 * len(label) + 6) * s_per_px
-            placed.append((label, e["side"], start, row))
+            placed.append((label, "drop" if drop else e["side"], start, row))
         self._add_episode_labels(len(placed))
         for text, (label, side, start, row) in zip(self._episode_labels, placed, strict=False):
             if text.toPlainText() != label:
                 text.setText(label)
-                text.setColor(self.theme.side.get(side, self.theme.alert))
+                text.setColor(self.lateral.episode_colour(side))
             text.setPos(start, hi - (row + 1) * row_h)  # row 0 is the plot title's
             text.setVisible(True)
         for text in self._episode_labels[len(placed):]:

@@ -15,7 +15,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from analysis.calibration import Calibration
 from analysis.hiphike import HipHikeParams
+from analysis.hiphike.params import PelvicDropParams
 from analysis.session import SessionResult
+from gui.review.cycles_panel import CyclePanel
 from gui.review.model import (
     Derived,
     LoadedSession,
@@ -82,7 +84,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.model: ReviewModel | None = None
         self.task: Task | None = None
         self.current_episode: int | None = None
-        self._pending_params: HipHikeParams | None = None
+        self._pending_params: tuple[HipHikeParams, PelvicDropParams] | None = None
         self.setWindowTitle("pelviscope review")
         self.setAcceptDrops(True)
         app = QtWidgets.QApplication.instance()
@@ -99,13 +101,23 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.episodes = EpisodeTable(theme)
         self.summary = SummaryPanel()
         self.gait = GaitPanel(theme)
+        self.cycles = CyclePanel(theme)
         self.thresholds = ThresholdForm()
+        self.drop_thresholds = ThresholdForm(params_type=PelvicDropParams, intro=(
+            "Pelvic-drop detector thresholds (Trendelenburg gait: the swing side drops "
+            "beyond this person's usual swing). Re-detected as soon as a value changes."))
+        forms = QtWidgets.QWidget()
+        forms_lay = QtWidgets.QVBoxLayout(forms)
+        forms_lay.setContentsMargins(0, 0, 0, 0)
+        forms_lay.addWidget(self.thresholds)
+        forms_lay.addWidget(self.drop_thresholds)
         self.markers = MarkersPanel()
         self.calibration = CalibrationPanel()
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(self.gait, "Gait")
-        self.tabs.addTab(self._scrolled(self.thresholds), "Thresholds")
+        self.tabs.addTab(self.cycles, "Gait cycle")
+        self.tabs.addTab(self._scrolled(forms), "Thresholds")
         self.tabs.addTab(self.markers, "Markers && notes")
         self.tabs.addTab(self.calibration, "Calibration")
         side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -136,6 +148,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
 
         self.episodes.episodeActivated.connect(self.show_episode)
         self.thresholds.paramsChanged.connect(self._on_params)
+        self.drop_thresholds.paramsChanged.connect(self._on_drop_params)
         self.markers.addRequested.connect(self.add_marker_at_centre)
         self.markers.markerEdited.connect(self._on_marker_edited)
         self.markers.removeRequested.connect(self._on_marker_removed)
@@ -328,6 +341,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self._set_header(m.path, r.meta, m.t_range, r.rate_hz, r.calibration, r.gaps)
         self._set_warnings(m.path, m.session.warnings)
         self.thresholds.set_params(m.params)
+        self.drop_thresholds.set_params(m.drop_params)
         self.plots.set_model(m)
         self._refresh_results()
         self.markers.set_markers(m)
@@ -366,6 +380,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.episodes.set_suppressed(m.suppressed())
         self.summary.set_rows(m.summary_rows())
         self.gait.set_model(m)
+        self.cycles.set_cycles(m.result.cycles)
         self.plots.refresh_annotations()
 
     # ---- navigation ---------------------------------------------------------------------
@@ -393,8 +408,22 @@ class ReviewWindow(QtWidgets.QMainWindow):
 
     # ---- thresholds, calibration ------------------------------------------------------------
     def _on_params(self, params: HipHikeParams) -> None:
+        """New hip-hike thresholds (the drop thresholds as they are)."""
+        drop = self._pending_params[1] if self._pending_params else None
+        if drop is None and self.model is not None:
+            drop = self.model.drop_params
+        self._redetect(params, drop or PelvicDropParams())
+
+    def _on_drop_params(self, drop: PelvicDropParams) -> None:
+        """New pelvic-drop thresholds (the hip-hike thresholds as they are)."""
+        params = self._pending_params[0] if self._pending_params else None
+        if params is None and self.model is not None:
+            params = self.model.params
+        self._redetect(params or HipHikeParams(), drop)
+
+    def _redetect(self, params: HipHikeParams, drop: PelvicDropParams) -> None:
         """Re-detect in the background; edits made meanwhile are applied afterwards."""
-        self._pending_params = params
+        self._pending_params = (params, drop)
         if self.model is None or (self.task is not None and self.task.isRunning()):
             return
         model = self.model
@@ -402,7 +431,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
 
         def job(progress: Progress, _partial: Partial) -> Derived:
             progress(0.0, "re-detecting")
-            return model.redetected(params)
+            return model.redetected(params, drop)
 
         self._run(job, self._on_redetected)
 
@@ -421,7 +450,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
     def _apply_pending_params(self) -> None:
         # Read when the timer fires: a newer edit meanwhile replaces (or has taken) the pending one.
         if self._pending_params is not None:
-            self._on_params(self._pending_params)
+            self._redetect(*self._pending_params)
 
     def recalibrate_from_span(self) -> None:
         """Re-analyse with a calibration from the detail view's span (background)."""

@@ -8,13 +8,16 @@ recording is still in place asks the window to open it (:attr:`HistoryPanel.open
 from __future__ import annotations
 
 import html
+import os
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+from sqlalchemy.exc import SQLAlchemyError
 
 from gui.widgets.theme import Theme
-from history.model import SubjectHistory
+from history.db import DB_ENV, default_path, open_database, reason
+from history.model import SubjectHistory, history_for_recording
 from history.trends import fmt_value
 
 _RO = QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers
@@ -135,3 +138,20 @@ class HistoryPanel(QtWidgets.QWidget):
         path = self._history.openable(row)
         if path is not None:
             self.open_requested.emit(path)
+
+
+def load_history(path: str | os.PathLike[str], db: str | None = None) -> SubjectHistory | None:
+    """The history of the subject ``path`` was imported for (None: not imported, no database).
+
+    Blocking (a database query): the window calls it off the GUI thread. ``db`` as for
+    :func:`history.db.open_database` (None: ``$PELVISCOPE_DB`` or the default SQLite file).
+    Reviewing a file never creates a database: without ``db``, ``$PELVISCOPE_DB`` and the
+    default file there is no history.
+    """
+    if db is None and not os.environ.get(DB_ENV) and not default_path().exists():
+        return None
+    try:
+        with open_database(db) as database:
+            return history_for_recording(database, path)
+    except SQLAlchemyError as exc:  # one line for the panel, as the CLI says it
+        raise OSError(f"history database: {reason(exc)}") from None

@@ -18,6 +18,7 @@ from analysis.hiphike import HipHikeParams
 from analysis.hiphike.params import PelvicDropParams
 from analysis.session import SessionResult
 from gui.review.cycles_panel import CyclePanel
+from gui.review.history_panel import HistoryPanel, load_history
 from gui.review.model import (
     Derived,
     LoadedSession,
@@ -62,12 +63,15 @@ class ReviewWindow(QtWidgets.QMainWindow):
         Opening failed; the message names the file and the reason.
     redetected()
         Episodes were re-detected with new thresholds.
+    historyLoaded()
+        The history panel was filled for the session on screen (or found none).
     """
 
     previewed = QtCore.Signal()
     loaded = QtCore.Signal()
     loadFailed = QtCore.Signal(str)
     redetected = QtCore.Signal()
+    historyLoaded = QtCore.Signal()
 
     def __init__(
         self,
@@ -113,6 +117,8 @@ class ReviewWindow(QtWidgets.QMainWindow):
         forms_lay.addWidget(self.drop_thresholds)
         self.markers = MarkersPanel()
         self.calibration = CalibrationPanel()
+        self.history = HistoryPanel(theme)
+        self.history_task: Task | None = None
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(self.gait, "Gait")
@@ -120,6 +126,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self._scrolled(forms), "Thresholds")
         self.tabs.addTab(self.markers, "Markers && notes")
         self.tabs.addTab(self.calibration, "Calibration")
+        self.tabs.addTab(self.history, "History")
         side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         side.addWidget(self.episodes)
         side.addWidget(self.tabs)
@@ -155,6 +162,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.markers.markerActivated.connect(self._on_marker_activated)
         self.markers.sessionNoteEdited.connect(self._on_session_note)
         self.calibration.recalibrateRequested.connect(self.recalibrate_from_span)
+        self.history.open_requested.connect(lambda p: self.open_path(Path(p)))
         self.resize(1600, 1000)
 
     def _warning_strip(self) -> QtWidgets.QFrame:
@@ -294,6 +302,27 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.progress.show()
         task.start()
 
+    def _load_history(self, path: Path) -> None:
+        """Fill the history panel off the GUI thread (a database query)."""
+        if self.history_task is not None and self.history_task.isRunning():
+            self.history_task.wait()  # a quick query; its result is for the previous file
+        task = Task(lambda _progress, _partial: (path, load_history(path)), self)
+
+        def done(result: tuple[Path, Any]) -> None:
+            if self.model is not None and self.model.path == result[0]:
+                self.history.set_history(result[1])
+                self.historyLoaded.emit()
+
+        def failed(message: str) -> None:
+            self.history.set_history(None)
+            self.history.title.setText(f"History not available: {message}")
+            self.historyLoaded.emit()
+
+        task.done.connect(done)
+        task.failed.connect(failed)
+        self.history_task = task
+        task.start()
+
     def _on_progress(self, fraction: float, stage: str) -> None:
         self.progress.setValue(round(100 * fraction))
         self.progress.setFormat(f"{stage} %p%")
@@ -314,7 +343,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.plots.set_model(preview)
         self.episodes.set_rows([])
         self.episodes.set_suppressed(None)
-        self.episodes.title.setText("<b>Hip-hike episodes</b> - analysing…")
+        self.episodes.title.setText(f"<b>{self.episodes.TITLE}</b> - analysing…")
         self.summary.set_rows([])
         self.gait.clear("analysing…")
         self.previewed.emit()
@@ -324,6 +353,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.current_episode = None
         self._pending_params = None
         self._show_model()
+        self._load_history(session.path)
         src = "cache" if session.from_cache else "analysis"
         secs = sum(session.timings_s.values())
         msg = f"Opened {session.path.name} from {src} in {secs:.1f} s"
@@ -593,6 +623,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         """Wait for a running job (it cannot be interrupted safely)."""
-        if self.task is not None and self.task.isRunning():
-            self.task.wait()
+        for task in (self.task, self.history_task):
+            if task is not None and task.isRunning():
+                task.wait()
         super().closeEvent(event)

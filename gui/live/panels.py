@@ -205,7 +205,11 @@ class CalibrationPanel(QtWidgets.QGroupBox):
 
 
 class RecordPanel(QtWidgets.QGroupBox):
-    """Subject and session ids, notes, folder, start/stop and markers."""
+    """Subject and session ids, notes, folder, start/stop and markers.
+
+    The subject id is picked from the history database's subjects (or typed: a new one);
+    with "Store in the subject's history" the recording is stored there when it stops.
+    """
 
     start_requested = QtCore.Signal()
     stop_requested = QtCore.Signal()
@@ -214,7 +218,16 @@ class RecordPanel(QtWidgets.QGroupBox):
     def __init__(self, folder: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Recording", parent)
         self.subject = QtWidgets.QLineEdit()
-        self.subject.setPlaceholderText("e.g. S014")
+        self.subject.setPlaceholderText("e.g. S014 (pick or type a new id)")
+        self._subjects = QtCore.QStringListModel([])
+        completer = QtWidgets.QCompleter(self._subjects, self.subject)
+        completer.setCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QtWidgets.QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.subject.setCompleter(completer)
+        self.store = QtWidgets.QCheckBox("Store in the subject's history")
+        self.store.setChecked(True)
+        self.store.setToolTip("When the recording stops it is analysed and stored as a session "
+                              "of this subject (a new id is added) in the history database.")
         self.session = QtWidgets.QLineEdit()
         self.session.setPlaceholderText("e.g. baseline")
         self.notes = QtWidgets.QPlainTextEdit()
@@ -230,6 +243,7 @@ class RecordPanel(QtWidgets.QGroupBox):
         self.info.setWordWrap(True)
         f = QtWidgets.QFormLayout(self)
         f.addRow("Subject", self.subject)
+        f.addRow("", self.store)
         f.addRow("Session", self.session)
         f.addRow("Notes", self.notes)
         row = QtWidgets.QHBoxLayout()
@@ -247,6 +261,15 @@ class RecordPanel(QtWidgets.QGroupBox):
         self.browse.clicked.connect(self._browse)
         self.set_recording(False)
 
+    def set_subjects(self, codes: list[str]) -> None:
+        """The subject ids of the history database, offered as the id is typed."""
+        self._subjects.setStringList(codes)
+
+    @property
+    def subjects(self) -> list[str]:
+        """The subject ids offered."""
+        return list(self._subjects.stringList())
+
     def _toggle(self) -> None:
         (self.stop_requested if self.recording else self.start_requested).emit()
 
@@ -261,7 +284,7 @@ class RecordPanel(QtWidgets.QGroupBox):
         self.recording = on
         self.start_btn.setText("■ Stop" if on else "● Record")
         self.marker_btn.setEnabled(on)
-        for w in (self.subject, self.session, self.folder, self.browse):
+        for w in (self.subject, self.store, self.session, self.folder, self.browse):
             w.setEnabled(not on)
         if info:
             self.info.setText(info)

@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from analysis.activity import LABELS
 from analysis.calibration import CalibrationError, load_calibration
 from firmware_bridge.source import SampleSource
+from gui.live.history_link import known_subjects, store_recording
 from gui.live.lsl_feed import LslFeed
 from gui.live.model import LiveModel
 from gui.live.panels import CalibrationPanel, ConnectPanel, RecordPanel
@@ -79,6 +80,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         theme = THEMES[model.settings.theme]
         self._build(theme)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "ble-scan")
+        #: Database work (subjects, storing a session): never on the GUI thread.
+        self._history = concurrent.futures.ThreadPoolExecutor(1, "history")
+        self._subjects_job: concurrent.futures.Future[list[str]] | None = (
+            self._history.submit(known_subjects))
+        #: Storing the last recording in the history (its one-line outcome when done).
+        self.store_job: concurrent.futures.Future[str] | None = None
         self._scan: concurrent.futures.Future[list[DeviceEntry]] | None = None
         self._ticks = 0
         self._last_draw = self._last_status = self._last_readout = 0.0
@@ -389,8 +396,32 @@ class LiveWindow(QtWidgets.QMainWindow):
             return None
         path = self.model.stop_recording()
         info = f"saved {path}" if path else "nothing recorded"
-        self.record_panel.set_recording(False, self.model.recording_error or info)
+        rp = self.record_panel
+        code = rp.subject.text().strip()
+        if path is not None and code and rp.store.isChecked():
+            self.store_job = self._history.submit(store_recording, path, code)
+            info += f" · storing in the history of {code}…"
+        rp.set_recording(False, self.model.recording_error or info)
         return path
+
+    def _check_history(self) -> None:
+        """Take the results of the history worker (subjects, a stored session)."""
+        job = self._subjects_job
+        if job is not None and job.done():
+            self._subjects_job = None
+            try:
+                self.record_panel.set_subjects(job.result())
+            except OSError as exc:
+                self.record_panel.info.setText(str(exc))
+        store = self.store_job
+        if store is not None and store.done():
+            self.store_job = None
+            try:
+                line = store.result()
+            except Exception as exc:  # a failed analysis: one line, the recording is kept
+                line = f"not stored in the history: {type(exc).__name__}: {exc}"
+            self.record_panel.info.setText(line)
+            self._subjects_job = self._history.submit(known_subjects)
 
     def add_marker(self) -> None:
         """A marker now (button or key M)."""
@@ -408,6 +439,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._ticks += 1
         self._dirty = self._dirty or n > 0
         self._check_scan()
+        self._check_history()
         if self.model.settings.sound and self.model.take_onsets():
             QtWidgets.QApplication.beep()
         else:
@@ -561,4 +593,5 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._finish_recording()
         self.model.disconnect()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._history.shutdown(wait=True)  # a session being stored is finished, not torn
         super().closeEvent(event)

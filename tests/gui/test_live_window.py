@@ -117,6 +117,7 @@ def test_records_a_file_analyze_reads(make_window, qtbot, tmp_path) -> None:  # 
     w.record_panel.subject.setText("S01")
     w.record_panel.session.setText("live-test")
     w.record_panel.notes.setPlainText("pytest")
+    w.record_panel.store.setChecked(False)  # storing in the history: test_live_history.py
     path = tmp_path / "live.psrec"
     w.start_recording(str(path))
     qtbot.waitUntil(lambda: w.model.recording.duration_s > 1.0, timeout=5000)

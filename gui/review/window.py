@@ -17,6 +17,7 @@ from analysis.calibration import Calibration
 from analysis.hiphike import HipHikeParams
 from analysis.hiphike.params import PelvicDropParams
 from analysis.session import SessionResult
+from gui.review.clinical_panel import ClinicalPanel
 from gui.review.cycles_panel import CyclePanel
 from gui.review.history_panel import HistoryPanel, load_history
 from gui.review.model import (
@@ -118,11 +119,13 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.markers = MarkersPanel()
         self.calibration = CalibrationPanel()
         self.history = HistoryPanel(theme)
+        self.clinical = ClinicalPanel()
         self.history_task: Task | None = None
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.summary, "Summary")
         self.tabs.addTab(self.gait, "Gait")
         self.tabs.addTab(self.cycles, "Gait cycle")
+        self.tabs.addTab(self.clinical, "Tests")
         self.tabs.addTab(self._scrolled(forms), "Thresholds")
         self.tabs.addTab(self.markers, "Markers && notes")
         self.tabs.addTab(self.calibration, "Calibration")
@@ -411,6 +414,7 @@ class ReviewWindow(QtWidgets.QMainWindow):
         self.summary.set_rows(m.summary_rows())
         self.gait.set_model(m)
         self.cycles.set_cycles(m.result.cycles)
+        self.clinical.set_clinical(m.result.clinical)
         self.plots.refresh_annotations()
 
     # ---- navigation ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""The review window's tests-and-exercises panel: the marked clinical tests and exercises
-of the session (``SessionResult.clinical``), per side, against norms, in plain words.
+"""The review window's tests-and-exercises panel (``SessionResult.clinical``).
 
-The wording and the positive/negative calls are the HTML report's
+The session's marked clinical tests and exercises, per side, against norms, in plain
+words. The wording and the positive/negative calls are the HTML report's
 (:func:`analysis.clinical.report.html_section`): one card per test or exercise, a
 left-against-right card when both single-leg stances are valid, and the criterion and its
 literature source under each call. Shown as rich text (every value from the file is

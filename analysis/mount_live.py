@@ -4,10 +4,10 @@ The causal counterpart of :func:`analysis.mount.detect_mount_changes`, fed chunk
 chunk with the sensor signals and the live (causal) orientation. It keeps the last few
 seconds; from the first walking it learns the *walking frame* of the current mounting
 (mean up + anterior direction). Later walking whose mean up vector departs from it by
-more than ``up_change_deg`` - confirmed by the quiet upright posture since the last walk
-sitting with the new walking posture (stairs and slopes change walking, not standing),
-or persisting for ``persist_s`` of walking - raises the message; hip-hike flags should be
-suspended meanwhile (:attr:`MountStatus.suspend_flags`). After ``recalibrate_walking_s``
+more than ``up_change_deg`` in its first seconds - confirmed by the quiet upright
+posture since the last walk having moved as the walking did (stairs and slopes change
+walking, not standing) - raises the message; hip-hike flags should be suspended
+meanwhile (:attr:`MountStatus.suspend_flags`). After ``recalibrate_walking_s``
 of walking the new calibration is carried over (``M_new = M_old F_old^-1 F_new``) and
 offered in :attr:`MountStatus.calibration`.
 
@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from analysis import quaternion as quat
 from analysis.calibration import Calibration, CalibrationError, anterior_from_gait
 from analysis.motion import spans, still_mask, walking_mask
-from analysis.mount import WalkingFrame, angle_deg, carried_calibration
+from analysis.mount import WalkingFrame, _minimal_rotation, angle_deg, carried_calibration
 
 FloatArray = NDArray[np.float64]
 
@@ -58,8 +58,15 @@ class MountLiveParams:
         Change of the walking up vector that counts.
     upright_within_deg : float
         A quiet span this close to the new walking up vector is standing.
-    persist_s : float
-        Unconfirmed, a changed walking posture counts after this much walking.
+    decide_within_s : float
+        A bout is judged in its first seconds only (right after the quiet posture that
+        confirms a change; later pauses in a flight of stairs confirm nothing).
+    standing_change_deg : float
+        Change of the quiet standing posture that confirms a change live. Larger than
+        ``up_change_deg``: people stand differently at the top of a flight of stairs
+        (HAPT: 4-7 deg); smaller slips are left to the offline analysis.
+    max_change_deg : float
+        Rhythmic movement further than this from upright walking (lying) is ignored.
     """
 
     buffer_s: float = 12.0
@@ -68,7 +75,9 @@ class MountLiveParams:
     recalibrate_walking_s: float = 7.0
     up_change_deg: float = 5.0
     upright_within_deg: float = 12.0
-    persist_s: float = 20.0
+    decide_within_s: float = 4.0
+    standing_change_deg: float = 8.0
+    max_change_deg: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,7 @@ class MountMonitor:
         self._moved_at: float | None = None
         self._walk_s = 0.0  # walking in the current bout
         self._quiet_up: FloatArray | None = None  # last quiet posture since the last walk
+        self._stand_up = _neutral_up(calibration)  # standing of the current mounting
         self._acc = np.empty((0, 3))
         self._gyr: FloatArray | None = None
         self._quat = np.empty((0, 4))
@@ -133,6 +143,7 @@ class MountMonitor:
         self.state = MountState.LEARNING
         self._ref = None
         self._moved_at = None
+        self._stand_up = _neutral_up(calibration)
 
     def update(
         self,
@@ -168,10 +179,18 @@ class MountMonitor:
         if self.state is MountState.OK:
             assert self._ref is not None
             change = angle_deg(up, self._ref.up)
-            if change > p.up_change_deg and (self._confirmed(up) or self._walk_s >= p.persist_s):
+            if (
+                p.up_change_deg < change <= p.max_change_deg
+                and self._walk_s <= p.decide_within_s
+                and self._confirmed(up)
+            ):
                 self.state = MountState.MOVED
                 self._moved_at = float(self._time[-1])
             elif change <= p.up_change_deg:
+                if self._quiet_up is not None and (
+                    angle_deg(self._quiet_up, self._ref.up) <= p.upright_within_deg
+                ):
+                    self._stand_up = self._quiet_up  # the standing before a normal walk
                 self._quiet_up = None
             return self._status()
         # MOVED: re-calibrate from this bout's walking
@@ -181,6 +200,7 @@ class MountMonitor:
                 self.calibration, _ = carried_calibration(
                     self.calibration, self._ref, new, "mount-change"
                 )
+                self._stand_up = _neutral_up(self.calibration)
                 self._ref = new
                 self.state = MountState.OK
                 self._quiet_up = None
@@ -225,12 +245,17 @@ class MountMonitor:
             self._quiet_up = up / np.linalg.norm(up)
 
     def _confirmed(self, walking_up: FloatArray) -> bool:
+        """The quiet posture before this walk is the standing moved as the walking was.
+
+        Stairs and slopes change the walking posture; the standing between them stays
+        the standing of the mounting.
+        """
         if self._quiet_up is None or self._ref is None:
             return False
-        to_new = angle_deg(self._quiet_up, walking_up)
-        to_old = angle_deg(self._quiet_up, self._ref.up)
-        p = self.params
-        return to_new <= p.upright_within_deg and to_new + p.up_change_deg / 2 < to_old
+        predicted = _minimal_rotation(self._ref.up, walking_up) @ self._stand_up
+        to_new = angle_deg(self._quiet_up, predicted)
+        to_old = angle_deg(self._quiet_up, self._stand_up)
+        return to_old >= self.params.standing_change_deg and to_new < to_old / 2
 
     def _frame(self, a: int, b: int) -> WalkingFrame | None:
         """Walking frame of the buffered walking ``[a, b)``; None without a direction."""
@@ -244,6 +269,11 @@ class MountMonitor:
             return None
         ref = WalkingFrame(_mean_up(self._quat[a:b]) * (b - a), direction * (b - a))
         return ref
+
+
+def _neutral_up(calibration: Calibration) -> FloatArray:
+    """Up in sensor axes at the calibration's neutral standing."""
+    return np.asarray(quat.to_matrix(calibration.sensor_to_pelvis_quat_wxyz)[2], dtype=float)
 
 
 def _mean_up(quat_wxyz: FloatArray) -> FloatArray:

@@ -160,6 +160,33 @@ def run_real(data: Path) -> list[tuple[str, int, list[dict[str, Any]]]]:
     return out
 
 
+def run_real_live(data: Path) -> list[tuple[str, int]]:
+    """Live monitor messages on every real file (causal orientation, 0.1 s chunks)."""
+    from analysis.mount_live import MountMonitor
+    from analysis.orientation import estimate_quat_wxyz
+    from bench.real_data import hapt_sessions, mobgap_trials
+    from recordings import load
+
+    out = []
+    for f in hapt_sessions(data / "hapt") + mobgap_trials(data / "mobgap_lab"):
+        r = analyze(f)
+        if r.calibration is None:
+            continue
+        rec = load(f)
+        q = estimate_quat_wxyz(rec.acc_mps2, rec.gyr_rps, rec.rate_hz, offline=False)
+        monitor = MountMonitor(rec.rate_hz, r.calibration)
+        step = max(1, round(0.1 * rec.rate_hz))
+        raised, was = 0, False
+        for i in range(0, rec.n_samples, step):
+            j = i + step
+            gyr = None if rec.gyr_rps is None else rec.gyr_rps[i:j]
+            moved = monitor.update(rec.acc_mps2[i:j], gyr, q[i:j], rec.time_s[i:j]).suspend_flags
+            raised += moved and not was
+            was = moved
+        out.append((f.name, raised))
+    return out
+
+
 def main() -> None:
     """Print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -201,6 +228,11 @@ def main() -> None:
         for name, n, changes in real:
             if n:
                 print("  ", name, changes)
+        live = run_real_live(args.data)
+        print(f"real live: {sum(n for _, n in live)} 'sensor moved' messages in {len(live)} files")
+        for name, n in live:
+            if n:
+                print("  ", name, n)
 
 
 if __name__ == "__main__":

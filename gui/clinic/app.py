@@ -8,6 +8,7 @@ from pathlib import Path
 
 from analysis.calibration import mount_preset
 from gui.clinic.model import ClinicModel, ClinicSpec
+from gui.clinic.recording import ClinicRecording
 from gui.clinic.window import ClinicWindow, ReplaySource
 from simulator.clinical import ClinicalSession, demo_script, simulate_clinical
 
@@ -28,6 +29,9 @@ class ClinicOptions:
         Save the window as PNG when the test ends (or at ``duration_s``), then quit.
     duration_s : float or None
         Quit after this many wall seconds.
+    record : Path or None
+        Record the samples, the test's marker and outcome to this ``.psrec``
+        (:class:`gui.clinic.recording.ClinicRecording`; never replaces a file).
     """
 
     spec: ClinicSpec
@@ -35,6 +39,7 @@ class ClinicOptions:
     speed: float = 1.0
     screenshot: Path | None = None
     duration_s: float | None = None
+    record: Path | None = None
 
 
 def simulated(spec: ClinicSpec, seed: int = 0) -> tuple[ClinicalSession, ReplaySource]:
@@ -48,8 +53,13 @@ def build(opts: ClinicOptions) -> tuple[ClinicWindow, ClinicalSession]:
     """Model, source and window for a simulated run (the QApplication must exist)."""
     session, source = simulated(opts.spec, opts.seed)
     # The simulator wears the sensor as the MM+ convention: a known mount, no calibration.
-    model = ClinicModel(opts.spec, session.recording.rate_hz, mount_preset("sacral-mm+"))
-    return ClinicWindow(model, source, speed=opts.speed), session
+    cal = mount_preset("sacral-mm+")
+    rate_hz = session.recording.rate_hz
+    model = ClinicModel(opts.spec, rate_hz, cal)
+    rec = None
+    if opts.record is not None:
+        rec = ClinicRecording(opts.record, opts.spec, rate_hz, cal, {"simulated": True})
+    return ClinicWindow(model, source, speed=opts.speed, recording=rec), session
 
 
 def run(opts: ClinicOptions) -> int:

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gui.clinic.model import ClinicModel, Step, View
+from gui.clinic.recording import ClinicRecording
 from gui.widgets.theme import LIGHT, Theme
 
 FloatArray = NDArray[np.float64]
@@ -90,12 +91,19 @@ class ClinicWindow(QtWidgets.QWidget):
         Replay speed (1 = real time).
     interval_ms : int
         Timer period; at most 50 ms so that feedback follows the data within 100 ms.
+    recording : ClinicRecording, optional
+        Where the samples are recorded, with the test's marker and outcome (closed when
+        the test ends or the window closes).
     """
 
     def __init__(self, model: ClinicModel, source: ChunkSource, *, speed: float = 1.0,
-                 interval_ms: int = 50, theme: Theme = LIGHT) -> None:
+                 interval_ms: int = 50, theme: Theme = LIGHT,
+                 recording: ClinicRecording | None = None) -> None:
         super().__init__()
         self.model, self.source, self.speed, self.theme = model, source, speed, theme
+        self.recording = recording
+        #: The recording written, once the test ended.
+        self.recorded: Path | None = None
         self.setWindowTitle(f"pelviscope clinic - {model.spec.title}")
         self.resize(1280, 800)
         self.title = QtWidgets.QLabel(model.spec.title.upper())
@@ -159,6 +167,8 @@ class ClinicWindow(QtWidgets.QWidget):
             return
         due = self.source.start_s + (time.monotonic() - self._start_wall) * self.speed
         t, acc, gyr = self.source.read(due)
+        if self.recording is not None:
+            self.recording.append(t, acc, gyr)
         view = self.model.view
         # A fast replay is fed as a sensor would deliver it: chunks of <= 50 ms.
         step = max(1, int(0.05 * self.model.rate_hz))
@@ -170,11 +180,18 @@ class ClinicWindow(QtWidgets.QWidget):
         self.draw(view)
         if view.step in (Step.RESULT, Step.REPEAT):
             self.timer.stop()
+            self._close_recording()
 
     def stop(self) -> None:
         """The stop button: end the test with what was measured."""
         self.timer.stop()
         self.draw(self.model.stop())
+        self._close_recording()
+
+    def _close_recording(self) -> None:
+        rec, self.recording = self.recording, None
+        if rec is not None:
+            self.recorded = rec.close(self.model.outcome)
 
     # ------------------------------------------------------------------ drawing
     def draw(self, view: View) -> None:
@@ -215,6 +232,7 @@ class ClinicWindow(QtWidgets.QWidget):
         self.grab().save(str(path))
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        """Stop the timer."""
+        """Stop the timer; a recording is closed with what was measured."""
         self.timer.stop()
+        self._close_recording()
         super().closeEvent(event)

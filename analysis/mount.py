@@ -97,7 +97,8 @@ class BoutFrame:
     Attributes
     ----------
     start, stop : int
-        Sample range ``[start, stop)``.
+        Sample range ``[start, stop)`` of the bout (the evidence comes from its first
+        ``max_bout_used_s``).
     up_s : ndarray (3,)
         Mean up vector in sensor axes.
     anterior_s : ndarray (3,) or None
@@ -206,6 +207,7 @@ def bout_frame(
 ) -> BoutFrame:
     """The mounting evidence of the walking in ``[start, stop)``."""
     p = params or MountParams()
+    bout_stop = stop
     stop = min(stop, start + int(p.max_bout_used_s * rate_hz))
     up = _unit(quat.up_in_sensor(quat_wxyz[start:stop]).mean(axis=0))
     pad = int(5 * rate_hz)
@@ -221,7 +223,7 @@ def bout_frame(
             anterior = direction
     except CalibrationError:
         pass
-    return BoutFrame(start, stop, up, anterior, (stop - start) / rate_hz)
+    return BoutFrame(start, bout_stop, up, anterior, (stop - start) / rate_hz)
 
 
 def walking_bouts(
@@ -521,13 +523,11 @@ def _first_stretch_calibration(
 ) -> Calibration:
     """The automatic calibration redone on the stretch before the first change.
 
-    Its standing or walking may have reached past the change; a calibration that was
-    given, or a redo that fails, is kept.
+    The automatic one takes its standing, its walking and the mean walking vertical that
+    picks the standing from the whole session (or its first 30 min), which mixes the
+    mountings; a calibration that was given, or a redo that fails, is kept.
     """
-    used = [calibration.walking_span_s, calibration.standing_span_s]
-    if calibration.method not in ("standing+walking", "walking_only") or all(
-        span is None or span[1] <= time_s[stop - 1] for span in used
-    ):
+    if calibration.method not in ("standing+walking", "walking_only"):
         return calibration
     try:
         redone = calibrate_auto(

@@ -130,6 +130,28 @@ def run_slip(seed: int) -> dict[str, Any]:
     }
 
 
+def run_day_slip(seed: int) -> dict[str, Any]:
+    """A 30-min ``mixed_day`` with a 20-30 deg slip at its middle sit-down (x or y)."""
+    sc = mixed_day(1800, seed=seed + 10)
+    downs = sit_down_times_s(sc)
+    rng = np.random.default_rng(seed)
+    slip = Slip(
+        at_s=float(downs[len(downs) // 2]),
+        rotation_deg=float(rng.uniform(20, 30)) * float(rng.choice([-1, 1])),
+        axis=["x", "y"][seed % 2],
+    )
+    s = simulate(sc, mount=Rotation.random(random_state=seed + 30), seed=seed, slips=[slip])
+    r = analyze_recording(s.recording, source=f"day{seed}")
+    m = detect(r, s.recording.acc_mps2, s.recording.gyr_rps)
+    a, lat = m.tilt_deg(r.quat_wxyz)
+    return {
+        "seed": seed,
+        "changes": m.to_json(),
+        "uncertain": [seg.uncertain for seg in m.segments],
+        "after": rmse_per_activity(s, a, lat),
+    }
+
+
 def run_normal(kind: str, seed: int) -> int:
     """False changes on one normal random-mount session."""
     sc = clinic_protocol() if kind == "clinic" else mixed_day(1800, seed=seed)
@@ -216,6 +238,12 @@ def main() -> None:
     for r in rows:
         if not r["found"] or r["false"]:
             print("  miss/false:", r["seed"], r["slip"], r["changes"])
+    for seed in range(max(1, args.n // 5)):
+        day_run = run_day_slip(seed)
+        print(
+            f"  mixed_day slip {seed}: {day_run['changes']} uncertain {day_run['uncertain']}",
+            {k: (round(v[0], 2), round(v[1], 2)) for k, v in day_run["after"].items()},
+        )
     clinic = [run_normal("clinic", seed) for seed in range(args.n)]
     day = [run_normal("day", seed) for seed in range(max(1, args.n // 3))]
     print(

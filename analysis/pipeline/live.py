@@ -29,6 +29,7 @@ Two wiring decisions (not analysis) are made here:
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -199,6 +200,8 @@ class LivePipeline:
         self._last_ic_s = -np.inf
         self._last_time_s = -np.inf
         self._new_ics: list[tuple[float, str]] = []
+        #: The last initial contacts handed on, ``(time_s, side)`` (for the stride view).
+        self.recent_contacts: deque[tuple[float, str]] = deque(maxlen=64)
         #: Most recent activity label decided by the activity tracker.
         self.current_activity = Activity.UNKNOWN
         #: Cadence of the rolling window, steps/min (NaN when not walking).
@@ -306,6 +309,7 @@ class LivePipeline:
         self._new_ics.clear()
         if ics:
             self._last_ic_s = ics[-1][0]
+            self.recent_contacts.extend(ics)
         hip = self.hip_hike.update(
             time_s, lateral, labels, [t for t, _ in ics], [s for _, s in ics]
         )

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.calibration import Calibration, mount_preset
+from analysis.gait.cycle import StrideCycles, stride_cycles
 from analysis.guided_calibration import GuidedStatus
 from analysis.hiphike import HipHikeEpisode
 from analysis.hiphike.drop import PelvicDropEpisode
@@ -450,6 +451,25 @@ class LiveModel:
         left = self.now_s - window_s
         eps = [e for e in [*self.episodes, *self.ongoing] if e.end_s >= left]
         return eps, markers
+
+    def last_strides(self, n: int = 10) -> StrideCycles | None:
+        """The last ``n`` strides of each side, resampled to 0-100 % (None before any).
+
+        From the contacts the pipeline handed on and the tilt in the ring buffer (the
+        analysis's :func:`analysis.gait.cycle.stride_cycles`).
+        """
+        ring, pipe = self.ring, self.pipeline
+        if ring is None or pipe is None or len(pipe.recent_contacts) < 3 or not len(ring):
+            return None
+        ics = list(pipe.recent_contacts)
+        t = ring.last_as("t", np.float64, len(ring))
+        i = int(np.searchsorted(t, ics[0][0] - 0.1))
+        cycles = stride_cycles(
+            t[i:], ring.last_as("lat", np.float64, t.size - i),
+            ring.last_as("ant", np.float64, t.size - i),
+            [c for c, _ in ics], [side for _, side in ics],
+        )
+        return cycles.last(n) if len(cycles) else None
 
     def drop_annotations(self, window_s: float) -> list[PelvicDropEpisode]:
         """Pelvic-drop episodes (closed and ongoing) overlapping the last ``window_s``."""

@@ -29,6 +29,7 @@ from gui.live.recording import fresh_name
 from gui.live.settings import WINDOW_CHOICES_S, LiveSettings
 from gui.live.settings_dialog import SettingsDialog, window_text
 from gui.live.sources import DeviceEntry, scan_devices
+from gui.live.strides_panel import StridesPanel
 from gui.widgets.activity_band import ActivityBand
 from gui.widgets.readout import BigReadout, DropIndicator, HipHikeIndicator, format_angle
 from gui.widgets.theme import THEMES, Theme, apply_palette
@@ -89,6 +90,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._scan: concurrent.futures.Future[list[DeviceEntry]] | None = None
         self._ticks = 0
         self._last_draw = self._last_status = self._last_readout = 0.0
+        self._last_strides = -math.inf
         self._dirty = False
         #: Publishes derived values and events when the source streams to LSL (--lsl).
         self.lsl_feed: LslFeed | None = None
@@ -165,9 +167,17 @@ class LiveWindow(QtWidgets.QMainWindow):
         main_lay.setContentsMargins(4, 8, 8, 4)
         main_lay.addLayout(top)
         main_lay.addLayout(readouts)
-        main_lay.addWidget(self.anterior_plot, 1)
-        main_lay.addWidget(self.lateral_plot, 1)
-        main_lay.addWidget(self.band)
+        plots = QtWidgets.QVBoxLayout()
+        plots.addWidget(self.anterior_plot, 1)
+        plots.addWidget(self.lateral_plot, 1)
+        plots.addWidget(self.band)
+        # The gait cycle of the last strides beside the time plots (aligned with each other).
+        self.strides = StridesPanel(theme)
+        self.strides.setFixedWidth(300)
+        row = QtWidgets.QHBoxLayout()
+        row.addLayout(plots, 1)
+        row.addWidget(self.strides, 0, QtCore.Qt.AlignmentFlag.AlignBottom)
+        main_lay.addLayout(row, 1)
 
         central = QtWidgets.QWidget()
         lay = QtWidgets.QHBoxLayout(central)
@@ -516,6 +526,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.anterior_plot.set_markers(marks)
         self.lateral_plot.set_markers(marks)
         t_wall = time.perf_counter()
+        if t_wall - self._last_strides >= 1.0:  # new strides come about once a second
+            self.update_strides()
         same = m.hip_hike_flag == self.hiphike.side and m.drop_flag == self.drop.side
         if t_wall - self._last_readout < 1.0 / READOUT_HZ and same:
             return  # the numbers change at most READOUT_HZ times a second; a new flag at once
@@ -538,6 +550,11 @@ class LiveWindow(QtWidgets.QMainWindow):
                 f"● {rec.path.name}  {rec.duration_s:.0f} s  {len(rec.markers)} marker(s)")
         elif m.recording_error and self.record_panel.recording:
             self.record_panel.set_recording(False, m.recording_error)
+
+    def update_strides(self) -> None:
+        """Redraw the last strides of each side (``refresh`` does it about once a second)."""
+        self._last_strides = time.perf_counter()
+        self.strides.set_cycles(self.model.last_strides(self.strides.n))
 
     def _update_status(self) -> None:
         m = self.model

@@ -86,6 +86,7 @@ def test_dashboard_shows_the_drop_in_its_own_colour(drop_recording, qtbot, tmp_p
         model.idle()
     window.show()
     window.refresh()
+    window.update_strides()  # refresh does it at most once a second
     regions = window.lateral_plot.episode_regions()
     assert set(regions) == {"drop"} and regions["drop"]  # no hike shading
     (start, end), = regions["drop"]
@@ -94,5 +95,11 @@ def test_dashboard_shows_the_drop_in_its_own_colour(drop_recording, qtbot, tmp_p
     assert window.drop.value.text() == "LEFT" and window.hiphike.value.text() == "none"
     assert window.lateral_plot.episode_colour("drop") == window.drop.theme.drop
     assert window.drop.theme.drop not in window.drop.theme.side.values()
-    window.resize(1440, 820)
+    # the last 10 strides per side: the dropping (left) side's swing goes lower
+    assert window.strides.counts == {"left": 10, "right": 10}
+    cycles = model.last_strides(10)
+    assert cycles is not None and cycles.end_s.max() <= model.now_s
+    low = {s: cycles.obliquity_deg[cycles.side == s].mean(axis=0).min() for s in ("left", "right")}
+    assert low["left"] < low["right"] - 2.0
+    window.resize(1440, 900)
     window.grab().save(str(tmp_path / "live_drop.png"))

@@ -66,7 +66,7 @@ def record(
     meta : dict
         Descriptive metadata (subject_id, session_id, notes ...); device fields are added.
     duration_s : float, optional
-        Stop after this much recorded time (session clock); None = until ``stop``.
+        Stop after this much recorded time (from the first sample); None = until ``stop``.
     on_status : callable, optional
         Called about every ``status_interval_s`` with the status and elapsed seconds.
     stop : threading.Event, optional
@@ -102,7 +102,10 @@ def record(
                 next_status = now + status_interval_s
             if status.state == State.FAILED and not batches:
                 break
-            if duration_s is not None and sink.samples and sink.last_time_s >= duration_s:
+            # ``duration_s`` of recorded samples (the first arrives after connecting).
+            if duration_s is not None and sink.samples and (
+                sink.last_time_s - (sink.offset_s or 0.0) >= duration_s
+            ):
                 break
             time.sleep(poll_interval_s)
     finally:

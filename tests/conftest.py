@@ -59,6 +59,21 @@ def private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
             os.environ[key] = value
 
 
+@pytest.fixture(autouse=True)
+def environment_restored() -> Iterator[None]:
+    """Each test leaves the environment as it found it.
+
+    A Dask LocalCluster sets MALLOC_TRIM_THRESHOLD_, OPENBLAS_NUM_THREADS, PYTHONHASHSEED
+    ... in this process's environment; every later subprocess inherited them (a memory
+    test then measured 1 GB instead of 0.2 GB).
+    """
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @contextlib.contextmanager
 def mounted_tmpfs(options: str) -> Iterator[Path | None]:
     """A fresh tmpfs mounted with ``options`` (e.g. ``"size=64k"``, ``"ro,size=16k"``).
